@@ -1,0 +1,177 @@
+"""Projects, their items and responses, and what annotators did with them.
+
+Conventions every service relies on:
+- A response's `position` is its canonical place in the item (0-based, as uploaded).
+  Ranks, ratings and gold answers are lists indexed by canonical position; the order an
+  annotator saw is stored separately (`shown_order`, canonical positions in display order).
+- Ranks are 1 = best; equal ranks are a tie. A pairwise judgement is a ranking of two:
+  [1, 2] first better, [2, 1] second better, [1, 1] tie.
+"""
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class TaskMode(models.TextChoices):
+    PAIRWISE = "pairwise", "Pairwise (A/B)"
+    RANKING = "ranking", "Ranking of N"
+    RATING = "rating", "Rating (Likert)"
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown shown beside every item.")
+    task_mode = models.CharField(max_length=16, choices=TaskMode.choices, default=TaskMode.PAIRWISE)
+    allow_ties = models.BooleanField(default=True)
+    rating_min = models.SmallIntegerField(default=1)
+    rating_max = models.SmallIntegerField(default=5)
+    overlap = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="How many annotators judge each item.",
+    )
+    lease_seconds = models.PositiveIntegerField(
+        default=900, validators=[MinValueValidator(30)], help_text="How long an item stays reserved for one annotator."
+    )
+    gold_rate = models.FloatField(
+        default=0.1,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Share of served items that are gold items, while gold items remain.",
+    )
+    undo_seconds = models.PositiveIntegerField(default=120, help_text="How long an annotator may undo or edit their last judgement.")
+    is_active = models.BooleanField(default=True, help_text="Closed projects hand out no items.")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating_min__lt=models.F("rating_max")), name="project_rating_scale_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ANNOTATOR = "annotator", "Annotator"
+        ADMIN = "admin", "Project admin"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    is_suspended = models.BooleanField(default=False, help_text="Suspended annotators get no more items.")
+    exclude_from_exports = models.BooleanField(default=False, help_text="Leave this annotator's judgements out of exports.")
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="membership_once_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project}"
+
+
+class Item(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(max_length=255)
+    prompt = models.JSONField(help_text='A string, or chat messages [{"role", "content"}, ...].')
+    metadata = models.JSONField(default=dict, blank=True)
+    is_gold = models.BooleanField(default=False)
+    gold_answer = models.JSONField(null=True, blank=True, help_text="Expected ranks (or ratings) by response position.")
+    judgement_count = models.PositiveIntegerField(default=0, help_text="Kept by the queue in the submit transaction.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "external_id"], name="item_external_id_unique_per_project"),
+            models.CheckConstraint(condition=Q(is_gold=False) | Q(gold_answer__isnull=False), name="gold_item_has_answer"),
+        ]
+        indexes = [
+            # The queue walks open items of a project, fullest first: this index serves that walk.
+            models.Index(fields=["project", "is_gold", "judgement_count", "id"], name="item_queue_walk"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.slug}/{self.external_id}"
+
+    @property
+    def is_chat(self) -> bool:
+        return isinstance(self.prompt, list)
+
+
+class Response(models.Model):
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="responses")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    model_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["item", "position"]
+        constraints = [models.UniqueConstraint(fields=["item", "position"], name="response_position_unique_per_item")]
+
+    def __str__(self) -> str:
+        return f"{self.item} #{self.position}"
+
+
+class Assignment(models.Model):
+    class State(models.TextChoices):
+        LEASED = "leased", "Leased"
+        SUBMITTED = "submitted", "Submitted"
+        SKIPPED = "skipped", "Skipped"
+        EXPIRED = "expired", "Expired"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.LEASED)
+    shown_order = models.JSONField(help_text="Canonical response positions in the order they were shown.")
+    leased_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    skip_reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "annotator"], name="assignment_once_per_item_and_annotator")]
+        indexes = [
+            models.Index(fields=["annotator", "project", "state"], name="assignment_annotator_state"),
+            models.Index(fields=["item", "state", "expires_at"], name="assignment_item_live"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} -> {self.annotator} ({self.state})"
+
+
+class Judgement(models.Model):
+    class Strength(models.IntegerChoices):
+        SLIGHTLY = 1, "Slightly better"
+        CLEARLY = 2, "Clearly better"
+        MUCH = 3, "Much better"
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="judgement")
+    # Copied from the assignment so that statistics and exports read one table.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="judgements")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="judgements")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judgements")
+    ranks = models.JSONField(null=True, blank=True, help_text="Rank per response position, 1 = best, equal = tie.")
+    ratings = models.JSONField(null=True, blank=True, help_text="Rating per response position.")
+    strength = models.PositiveSmallIntegerField(choices=Strength.choices, null=True, blank=True)
+    shown_order = models.JSONField()
+    rationale = models.TextField(blank=True)
+    seconds_spent = models.FloatField(validators=[MinValueValidator(0.0)])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(ranks__isnull=False) | Q(ratings__isnull=False), name="judgement_has_ranks_or_ratings"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "created_at"], name="judgement_project_time"),
+            models.Index(fields=["annotator", "project", "created_at"], name="judgement_annotator_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} by {self.annotator}"

@@ -1,0 +1,61 @@
+"""Row factories for tests: every test builds exactly the data it needs."""
+import factory
+from django.contrib.auth import get_user_model
+
+from annotate.models import Item, Membership, Project, Response, TaskMode
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"annotator{n}")
+    password = factory.django.Password("pass-for-tests")
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    name = factory.Sequence(lambda n: f"Project {n}")
+    slug = factory.Sequence(lambda n: f"project-{n}")
+    guidelines = "Prefer the response that is **correct**, then the one that is concise."
+    task_mode = TaskMode.PAIRWISE
+    overlap = 3
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    """An item with `n_responses` responses (default: 4 for ranking projects, else 2)."""
+
+    class Meta:
+        model = Item
+
+    project = factory.SubFactory(ProjectFactory)
+    external_id = factory.Sequence(lambda n: f"item-{n}")
+    prompt = factory.Sequence(lambda n: f"Question number {n}: what is {n} + {n}?")
+
+    @factory.post_generation
+    def n_responses(item, create, extracted, **kwargs):
+        if not create:
+            return
+        count = extracted or (4 if item.project.task_mode == TaskMode.RANKING else 2)
+        Response.objects.bulk_create(
+            Response(item=item, position=p, text=f"Answer {p} to {item.external_id}", model_name=f"model-{p}")
+            for p in range(count)
+        )
+
+
+def annotators_of(project: Project, count: int, prefix: str = "annotator") -> list:
+    """`count` users who are members of `project`."""
+    users = [UserFactory(username=f"{prefix}-{project.slug}-{i}") for i in range(count)]
+    Membership.objects.bulk_create(Membership(project=project, user=user) for user in users)
+    return users
