@@ -105,7 +105,7 @@ def messages_from(value: object, field: str) -> list[dict]:
 def response_from(value: object, field: str, text_key: str = "text") -> ResponseDraft:
     """A response given as its text, or as {text_key: text, "model": name}."""
     if isinstance(value, str):
-        return ResponseDraft(value)
+        return ResponseDraft(text_from(value, field))
     if not isinstance(value, dict):
         raise RecordError(field, f'must be a string or an object {{"{text_key}", "model"}}, not {type_name(value)}')
     if text_key not in value:

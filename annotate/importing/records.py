@@ -136,16 +136,13 @@ def _json_array_records(stream: BinaryIO) -> Iterator[Record | LineError]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line_start = data.rfind(b"\n", 0, error.start) + 1
-        yield _encoding_error(data.count(b"\n", 0, error.start) + 1, error, line_start)
+        # Offsets are into error.object: the bytes after any byte order mark.
+        line_start = error.object.rfind(b"\n", 0, error.start) + 1
+        yield _encoding_error(error.object.count(b"\n", 0, error.start) + 1, error, line_start)
         return
     del data
     decoder = json.JSONDecoder()
-    position = _skip_space(text, 0)
-    if not text.startswith("[", position):
-        yield LineError(_line_at(text, position), "json", "a JSON file must hold an array of items")
-        return
-    position = _skip_space(text, position + 1)
+    position = _skip_space(text, _skip_space(text, 0) + 1)  # past the "[" that container_of saw first
     line, counted_to = 1, 0
     while not text.startswith("]", position):
         line += text.count("\n", counted_to, position)
