@@ -1,5 +1,10 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
 
+from .forms import ImportItemsForm
+from .importing import import_items
 from .models import Assignment, Item, Judgement, Membership, Project, Response
 
 
@@ -16,6 +21,35 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    def get_urls(self):
+        import_url = path(
+            "<path:object_id>/import-items/",
+            self.admin_site.admin_view(self.import_items_view),
+            name="annotate_project_import_items",
+        )
+        return [import_url, *super().get_urls()]
+
+    def import_items_view(self, request, object_id):
+        project = get_object_or_404(Project, pk=object_id)
+        if not (self.has_change_permission(request, project) and request.user.has_perm("annotate.add_item")):
+            raise PermissionDenied
+        form = ImportItemsForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            report = import_items(
+                project, data["file"], format=data["format"], on_duplicate=data["on_duplicate"], dry_run=data["dry_run"]
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": project,
+            "title": f"Import items into {project}",
+            "form": form,
+            "report": report,
+        }
+        return render(request, "admin/annotate/project/import_items.html", context)
 
 
 class ResponseInline(admin.TabularInline):
