@@ -166,6 +166,11 @@ LOGOUT_REDIRECT_URL = "login"
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 
+# Logins that `manage.py seed_demo` creates. The defaults exist only while DEBUG is on, so that
+# a production host never gets a demo account with a published password.
+DEMO_ADMIN_PASSWORD = os.environ.get("DEMO_ADMIN_PASSWORD", "prefstack-admin" if DEBUG else None)
+DEMO_ANNOTATOR_PASSWORD = os.environ.get("DEMO_ANNOTATOR_PASSWORD", "prefstack-annotator" if DEBUG else None)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
