@@ -193,8 +193,15 @@ def oasst(record: Record, notes: list[str]) -> Iterator[ItemDraft]:
                 record.line,
                 external_id=f"oasst-{message.get('message_id')}",
                 prompt=conversation,
-                responses=[ResponseDraft(text_from(r.get("text"), "reply.text"), model_name_from(r.get("model_name"), "reply.model_name")) for r in ranked],
-                metadata={"source": "oasst", "message_tree_id": data.get("message_tree_id"), "source_ranks": [r["rank"] + 1 for r in ranked]},
+                responses=[
+                    ResponseDraft(text_from(reply.get("text"), "text"), model_name_from(reply.get("model_name"), "model_name"))
+                    for reply in ranked
+                ],
+                metadata={
+                    "source": "oasst",
+                    "message_tree_id": data.get("message_tree_id"),
+                    "source_ranks": [reply["rank"] + 1 for reply in ranked],
+                },
             )
         pending.extend((reply, conversation) for reply in reversed(replies) if isinstance(reply, dict))
 

@@ -43,5 +43,6 @@ class ImportReport:
         verb = "would be" if self.dry_run else "were"
         return (
             f"{self.created} item(s) {verb} created, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.skipped} skipped as duplicates ({self.responses_written} response(s) written); format {self.format} ({self.container})."
+            f"{self.skipped} skipped as duplicates ({self.responses_written} response(s) written); "
+            f"format {self.format} ({self.container})."
         )

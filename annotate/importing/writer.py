@@ -13,27 +13,25 @@ from .report import ImportReport, LineError
 
 ON_DUPLICATE = ("reject", "skip", "update")
 BATCH_SIZE = 2000
-INSERT_RESPONSE = "INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s)".format(
-    table=connection.ops.quote_name(Response._meta.db_table),
-    columns=", ".join(connection.ops.quote_name(Response._meta.get_field(name).column) for name in ("item", "position", "text", "model_name")),
-)
+RESPONSE_COLUMNS = ("item", "position", "text", "model_name")
 
 
 class ItemWriter:
-    def __init__(self, project: Project, on_duplicate: str, report: ImportReport, batch_size: int = BATCH_SIZE):
+    def __init__(self, project: Project, on_duplicate: str, report: ImportReport):
         self.project = project
         self.on_duplicate = on_duplicate
         self.report = report
-        self.batch_size = batch_size
         self.pending: list[ItemDraft] = []
 
     def add(self, draft: ItemDraft) -> None:
         self.pending.append(draft)
-        if len(self.pending) >= self.batch_size:
+        if len(self.pending) >= BATCH_SIZE:
             self.flush()
 
     def flush(self) -> None:
         drafts, self.pending = self.pending, []
+        if not drafts:
+            return
         existing = self._existing([draft.external_id for draft in drafts])
         fresh, changed = [], []
         for draft in drafts:
@@ -104,8 +102,12 @@ class ItemWriter:
         ]
         # Responses are most of the rows of an import: one executemany writes them without
         # building a model instance per row, which is where bulk_create spends its time.
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(Response._meta.get_field(name).column) for name in RESPONSE_COLUMNS)
         with connection.cursor() as cursor:
-            cursor.executemany(INSERT_RESPONSE, rows)
+            cursor.executemany(
+                f"INSERT INTO {quote(Response._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)", rows
+            )
         self.report.responses_written += len(rows)
 
 

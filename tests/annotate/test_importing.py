@@ -398,14 +398,18 @@ BAD_INPUTS = [
      "is empty but response_3 is not"),
     ("csv-bad-metadata", "x.csv", "prompt,response_1,response_2,metadata\np,a,b,{}\np,a,b,{topic}\n", 3, "metadata", "is not valid JSON"),
     ("csv-extra-cells", "x.csv", "prompt,response_1,response_2\np,a,b\nq,a,b,c\n", 3, "csv", "has 4 cells but the header has 3 columns"),
-    ("hh-rlhf-unrelated-transcripts", "x.jsonl", json.dumps({"chosen": "\n\nHuman: a\n\nAssistant: b", "rejected": "\n\nHuman: c\n\nAssistant: d"}),
+    ("hh-rlhf-unrelated-transcripts", "x.jsonl",
+     json.dumps({"chosen": "\n\nHuman: a\n\nAssistant: b", "rejected": "\n\nHuman: c\n\nAssistant: d"}),
      1, "rejected", "shares no conversation with 'chosen'"),
-    ("pandalm-bad-verdict", "x.json", json.dumps([{"idx": 1, "instruction": "i", "input": "", "cmp_key": "a_b", "response1": "x",
-                                                    "response2": "y", "annotator1": 3}]), 1, "annotator1", "must be 0 (tie), 1 or 2"),
+    ("pandalm-bad-verdict", "x.json",
+     json.dumps([{"idx": 1, "instruction": "i", "input": "", "cmp_key": "a_b", "response1": "x", "response2": "y", "annotator1": 3}]),
+     1, "annotator1", "must be 0 (tie), 1 or 2"),
 ]
 
 
-@pytest.mark.parametrize(("name", "content", "line", "field", "message"), [case[1:] for case in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("name", "content", "line", "field", "message"), [case[1:] for case in BAD_INPUTS], ids=[case[0] for case in BAD_INPUTS]
+)
 def test_bad_input_is_reported_by_line_and_nothing_is_imported(tmp_path, name, content, line, field, message):
     project = ProjectFactory(task_mode=TaskMode.PAIRWISE, allow_ties=True)
     ItemFactory(project=project, external_id="existing")
@@ -438,7 +442,8 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path, settings
 
     report = import_items(ProjectFactory(), path)
 
-    assert report.errors == [LineError(None, "file", f"the file is {path.stat().st_size:,} bytes; the limit is 100 (IMPORT_MAX_BYTES)")]
+    size = path.stat().st_size
+    assert report.errors == [LineError(None, "file", f"the file is {size:,} bytes; the limit is 100 (IMPORT_MAX_BYTES)")]
     assert not Item.objects.exists()
 
 

@@ -13,7 +13,9 @@ class Command(BaseCommand):
     def handle(self, *args, url, **options):
         admin_password, annotator_password = settings.DEMO_ADMIN_PASSWORD, settings.DEMO_ANNOTATOR_PASSWORD
         if not (admin_password and annotator_password):
-            raise CommandError("set DEMO_ADMIN_PASSWORD and DEMO_ANNOTATOR_PASSWORD: with DEBUG off there are no default demo passwords")
+            raise CommandError(
+                "set DEMO_ADMIN_PASSWORD and DEMO_ANNOTATOR_PASSWORD: with DEBUG off there are no default demo passwords"
+            )
         for slug, report in seed_demo(admin_password, annotator_password).items():
             self.stdout.write(f"{slug}: {report.summary()}")
         url = url.rstrip("/")
