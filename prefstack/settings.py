@@ -214,3 +214,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Training runs (training.runs, training.liveness). A killed worker never leaves a run "running":
+# its heartbeat stops, and workers at start-up plus the beat task below settle such runs.
+TRAINING_TIME_LIMIT_SECONDS = env_int("TRAINING_TIME_LIMIT_SECONDS", 24 * 3600)
+TRAINING_HARD_TIME_LIMIT_GRACE_SECONDS = env_int("TRAINING_HARD_TIME_LIMIT_GRACE_SECONDS", 300)
+TRAINING_HEARTBEAT_SECONDS = env_int("TRAINING_HEARTBEAT_SECONDS", 10)
+TRAINING_HEARTBEAT_TIMEOUT_SECONDS = env_int("TRAINING_HEARTBEAT_TIMEOUT_SECONDS", 120)
+TRAINING_MAX_ATTEMPTS = env_int("TRAINING_MAX_ATTEMPTS", 3)
+TRAINING_LOG_TAIL_LINES = env_int("TRAINING_LOG_TAIL_LINES", 200)
+CELERY_BEAT_SCHEDULE = {
+    "reap-lost-training-runs": {"task": "training.tasks.reap_lost_runs", "schedule": 60.0, "options": {"queue": "default"}},
+}

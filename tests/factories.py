@@ -3,6 +3,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from annotate.models import Item, Membership, Project, Response, TaskMode
+from training.engine.config import config_from_dict, config_to_dict
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -60,3 +61,16 @@ def annotators_of(project: Project, count: int, prefix: str = "annotator") -> li
     users = [UserFactory(username=f"{prefix}-{project.slug}-{i}") for i in range(count)]
     Membership.objects.bulk_create(Membership(project=project, user=user) for user in users)
     return users
+
+
+class RunFactory(factory.django.DjangoModelFactory):
+    """A training run row as the launch service would save it (nothing is sent to a worker)."""
+
+    class Meta:
+        model = "training.Run"
+
+    kind = "reward"
+    base_model = "tiny"
+    dataset_path = "/nonexistent/train.jsonl"
+    config = factory.LazyAttribute(lambda run: config_to_dict(config_from_dict(run.kind, {"base_model": run.base_model})))
+    output_dir = factory.Sequence(lambda n: f"factory-run-{n}")
