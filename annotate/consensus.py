@@ -1,8 +1,8 @@
 """Per-item consensus from several annotators' judgements (pure numpy, no Django).
 
 - `pairwise_majority`: the majority outcome of each pairwise item, ties abstaining.
-- `bradley_terry`: strengths of responses from who-beat-whom comparisons, by Hunter's
-  (2004) MM algorithm, for all items of a project at once.
+- `bradley_terry`: strengths of responses from who-beat-whom comparisons, the maximum
+  likelihood (Newton's method), for all items of a project at once.
 - `dawid_skene`: labels weighted by each annotator's estimated reliability (Dawid &
   Skene 1979), by EM.
 Outcomes of a pairwise judgement follow `agreement.judgement_values`: 1 the first response
@@ -11,6 +11,9 @@ Outcomes of a pairwise judgement follow `agreement.judgement_values`: 1 the firs
 from typing import NamedTuple
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.linalg import cg
+from scipy.special import expit
 
 
 class MajorityVote(NamedTuple):
@@ -75,19 +78,22 @@ def ranking_comparisons(ranks, responses) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([winners, losers], axis=1), weights
 
 
-def bradley_terry(comparisons, n_items, *, weights=None, prior=0.5, tol=1e-10, max_iter=10_000) -> np.ndarray:
-    """Bradley-Terry log-strengths: P(i beats j) = p_i / (p_i + p_j), scores = log p.
+def bradley_terry(comparisons, n_items, *, weights=None, prior=0.5, tol=1e-9, max_iter=100) -> np.ndarray:
+    """Bradley-Terry log-strengths s: P(i beats j) = 1 / (1 + exp(s_j - s_i)).
 
     `comparisons` is m x 2 rows of (winner, loser) indices in 0..n_items-1, `weights`
-    their counts (ties: two half rows). Fitted by Hunter's (2004) MM iteration
-        p_i <- W_i / sum over i's comparisons with j of 1 / (p_i + p_j),
-    which raises the likelihood at every step. `prior` adds, for every item, that many
-    wins and as many losses against a virtual response of strength 1 (score 0): it keeps
-    every score finite when a response always wins or always loses (usual with a few
-    annotators per item) and fixes each item's scale, so unconnected items (the responses
-    of different prompts) can be fitted in one call. prior=0 is the plain maximum
+    their counts (ties: two half rows, see `ranking_comparisons`). `prior` adds, for every
+    item, that many wins and as many losses against a virtual response of score 0: it
+    keeps every score finite when a response always wins or always loses (usual with a
+    few annotators per item) and fixes each item's scale, so unconnected items (the
+    responses of different prompts) are fitted in one call. prior=0 is the plain maximum
     likelihood, which exists only when the comparison graph is strongly connected; its
     scores are centred to mean 0.
+
+    The log-likelihood is concave, so it is maximised by Newton's method: the Hessian is
+    a sparse weighted graph Laplacian (block diagonal, one block per prompt), solved by
+    conjugate gradients. Hunter's (2004) MM iteration reaches the same maximum but needs
+    hundreds of sweeps when responses win unanimously; Newton needs about ten.
     """
     comparisons = np.asarray(comparisons, dtype=np.int64).reshape(-1, 2)
     weights = np.ones(len(comparisons)) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -98,26 +104,39 @@ def bradley_terry(comparisons, n_items, *, weights=None, prior=0.5, tol=1e-10, m
     if prior < 0:
         raise ValueError(f"prior must be >= 0, got {prior}")
     winners, losers = comparisons[:, 0], comparisons[:, 1]
-    wins = np.bincount(winners, weights=weights, minlength=n_items) + prior
-    played = np.bincount(winners, weights=weights, minlength=n_items) + np.bincount(losers, weights=weights, minlength=n_items)
+    wins = np.bincount(winners, weights=weights, minlength=n_items)
+    played = wins + np.bincount(losers, weights=weights, minlength=n_items)
     if prior == 0 and ((wins == 0) | (wins == played)).any():
         raise ValueError("with prior=0 every item needs at least one win and one loss; use a prior > 0")
-    strength = np.ones(n_items)
+    scores = np.zeros(n_items)
     for _ in range(max_iter):
-        per_game = weights / (strength[winners] + strength[losers])
-        denominator = np.bincount(winners, per_game, n_items) + np.bincount(losers, per_game, n_items)
-        denominator += 2 * prior / (strength + 1)
-        updated = np.divide(wins, denominator, out=np.ones(n_items), where=denominator > 0)
+        p_win = expit(scores[winners] - scores[losers])
+        p_virtual = expit(scores)
+        surprise = weights * (1 - p_win)
+        gradient = np.bincount(winners, surprise, n_items) - np.bincount(losers, surprise, n_items)
+        gradient += prior * (1 - 2 * p_virtual)
+        curvature = weights * p_win * (1 - p_win)
+        degree = np.bincount(winners, curvature, n_items) + np.bincount(losers, curvature, n_items)
+        degree += 2 * prior * p_virtual * (1 - p_virtual)
+        off_diagonal = sparse.coo_matrix(
+            (np.concatenate([curvature, curvature]), (np.concatenate([winners, losers]), np.concatenate([losers, winners]))),
+            shape=(n_items, n_items),
+        )
+        negative_hessian = (sparse.diags(degree) - off_diagonal).tocsr()
+        preconditioner = sparse.diags(1 / np.where(degree > 0, degree, 1))
+        step, _ = cg(negative_hessian, gradient, rtol=1e-12, atol=0, maxiter=200, M=preconditioner)
+        # Far from the maximum a full Newton step can overshoot; a log-odds change of
+        # more than 2 per step is never needed to get there.
+        step = np.clip(step, -2, 2)
         if prior == 0:
-            updated /= np.exp(np.log(updated).mean())
-        change = np.abs(np.log(updated) - np.log(strength)).max()
-        strength = updated
-        if change < tol:
-            return np.log(strength)
-    raise ValueError(f"Bradley-Terry did not converge in {max_iter} iterations; is every item connected? try a prior > 0")
+            step -= step.mean()  # the plain likelihood is blind to a common shift
+        scores += step
+        if np.abs(step).max() < tol:
+            return scores
+    raise ValueError(f"Bradley-Terry did not converge in {max_iter} Newton steps")
 
 
-def dawid_skene(items, annotators, labels, *, smoothing=0.01, tol=1e-6, max_iter=200) -> DawidSkene:
+def dawid_skene(items, annotators, labels, *, smoothing=0.01, tol=1e-4, max_iter=100) -> DawidSkene:
     """Reliability-weighted consensus labels by the Dawid-Skene (1979) EM.
 
     Each annotator has a confusion matrix P(label | true class); the E step gives every
