@@ -95,3 +95,103 @@ def test_the_exported_annotator_list_names_only_contributors():
     project, users = ranking_project(items=2, annotators=2)
     Membership.objects.create(project=project, user=UserFactory(username="idle"))
     assert create_snapshot(project).annotators == sorted(user.username for user in users)
+
+
+def jsonl_only(**options):
+    return {"file_formats": ["jsonl"], "test_fraction": 0.0, **options}
+
+
+def test_the_split_keeps_each_item_on_one_side_and_is_deterministic():
+    project, _ = ranking_project(items=40, annotators=2)
+    snapshot = create_snapshot(project, options={"file_formats": ["jsonl"], "test_fraction": 0.3})
+    train_prompts = {row["prompt"] for row in read_jsonl(snapshot, "train")}
+    test_prompts = {row["prompt"] for row in read_jsonl(snapshot, "test")}
+    assert train_prompts and test_prompts and not train_prompts & test_prompts
+    assert len(train_prompts | test_prompts) == 40
+    again = create_snapshot(project, options={"file_formats": ["jsonl"], "test_fraction": 0.3})
+    assert {row["prompt"] for row in read_jsonl(again, "test")} == test_prompts
+    reseeded = create_snapshot(project, options={"file_formats": ["jsonl"], "test_fraction": 0.3, "split_seed": "1"})
+    assert {row["prompt"] for row in read_jsonl(reseeded, "test")} != test_prompts
+
+
+def test_gold_items_are_left_out_unless_asked_for():
+    project, users = ranking_project(items=1, annotators=1)
+    gold = ItemFactory(project=project, is_gold=True, gold_answer=[1, 2, 3, 4])
+    make_judgement(gold, users[0], ranks=[1, 2, 3, 4])
+    assert create_snapshot(project, options=jsonl_only()).counts["rows"]["train"] == 6
+    assert create_snapshot(project, options=jsonl_only(exclude_gold=False)).counts["rows"]["train"] == 12
+
+
+def test_margin_can_be_left_out_and_agreement_added():
+    project, _ = ranking_project(items=1, annotators=2)
+    without = read_jsonl(create_snapshot(project, options=jsonl_only(include_margin=False)))
+    assert set(without[0]) == {"prompt", "chosen", "rejected"}
+    with_agreement = read_jsonl(create_snapshot(project, options=jsonl_only(include_agreement=True)))
+    assert set(with_agreement[0]) == {"prompt", "chosen", "rejected", "margin", "agreement"}
+    assert with_agreement[0]["agreement"] == 1.0
+
+
+def test_consensus_mode_gives_one_row_per_item_pair():
+    project, _ = ranking_project(items=2, annotators=3)
+    snapshot = create_snapshot(project, options=jsonl_only(mode="consensus", include_agreement=True))
+    rows = read_jsonl(snapshot)
+    assert len(rows) == 2 * 6 and {row["agreement"] for row in rows} == {1.0}
+    assert rows[0]["chosen"].startswith("Answer 0") and rows[0]["rejected"].startswith("Answer 1")
+
+
+def test_deduplicate_drops_identical_rows():
+    project, _ = ranking_project(items=2, annotators=3)
+    snapshot = create_snapshot(project, options=jsonl_only(deduplicate=True))
+    assert len(read_jsonl(snapshot)) == 2 * 6 and snapshot.counts["duplicates"] == 2 * 6 * 2
+
+
+def test_conversational_rows_hold_messages():
+    project = ProjectFactory(task_mode=TaskMode.PAIRWISE)
+    (user,) = annotators_of(project, 1)
+    chat = ItemFactory(project=project, prompt=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}])
+    plain = ItemFactory(project=project, prompt="Hello?")
+    make_judgement(chat, user, ranks=[2, 1], strength=3)
+    make_judgement(plain, user, ranks=[1, 2])
+    chat_row, plain_row = read_jsonl(create_snapshot(project, options=jsonl_only(format="conversational")))
+    assert chat_row == {
+        "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}],
+        "chosen": [{"role": "assistant", "content": f"Answer 1 to {chat.external_id}"}],
+        "rejected": [{"role": "assistant", "content": f"Answer 0 to {chat.external_id}"}],
+        "margin": 1.0,
+    }
+    assert plain_row["prompt"] == [{"role": "user", "content": "Hello?"}]
+    standard_chat_row = read_jsonl(create_snapshot(project, options=jsonl_only()))[0]
+    assert standard_chat_row["prompt"] == "System: Be brief.\n\nUser: Hi?\n\nAssistant:"
+
+
+def test_sft_rows_are_prompt_and_best_completion():
+    project, users = ranking_project(items=2, annotators=2)
+    rows = read_jsonl(create_snapshot(project, kind="sft", options=jsonl_only(mode="consensus")))
+    assert [set(row) for row in rows] == [{"prompt", "completion"}] * 2
+    assert all(row["completion"].startswith("Answer 0") for row in rows)
+    conversational = read_jsonl(create_snapshot(project, kind="sft", options=jsonl_only(format="conversational")))
+    assert len(conversational) == 4 and conversational[0]["completion"][0]["role"] == "assistant"
+
+
+def test_several_projects_go_into_one_snapshot():
+    first, _ = ranking_project(items=2, annotators=1)
+    second, _ = ranking_project(items=3, annotators=1)
+    snapshot = create_snapshot(first, options=jsonl_only(project_ids=[second.pk]))
+    assert snapshot.counts["items"] == 5 and len(read_jsonl(snapshot)) == 5 * 6
+    manifest = json.loads((snapshot.path / "manifest.json").read_text())
+    assert manifest["projects"] == sorted([first.slug, second.slug])
+    with pytest.raises(ExportOptionsError, match="no project has id 999999"):
+        create_snapshot(first, options={"project_ids": [999999]})
+
+
+def test_excluding_flagged_annotators_says_when_flags_are_missing():
+    project, _ = ranking_project(items=1, annotators=1)
+    with pytest.raises(ExportOptionsError, match="exclude_flagged"):
+        create_snapshot(project, options={"exclude_flagged": True})
+
+
+def test_progress_rows_and_counts_survive_a_reload():
+    project, _ = ranking_project(items=2, annotators=1)
+    snapshot = create_snapshot(project, options=jsonl_only())
+    stored = Snapshot.objects.get(pk=snapshot.pk)
+    assert (stored.status, stored.progress, stored.sha256, stored.counts) == ("ready", 1.0, snapshot.sha256, snapshot.counts)
