@@ -74,3 +74,23 @@ class RunFactory(factory.django.DjangoModelFactory):
     dataset_path = "/nonexistent/train.jsonl"
     config = factory.LazyAttribute(lambda run: config_to_dict(config_from_dict(run.kind, {"base_model": run.base_model})))
     output_dir = factory.Sequence(lambda n: f"factory-run-{n}")
+
+
+def make_judgement(item: Item, annotator, *, ranks=None, ratings=None, strength=None, seconds_spent: float = 12.0):
+    """A submitted assignment of `item` to `annotator` and its judgement (shown in canonical order)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotate.models import Assignment, Judgement
+
+    now = timezone.now()
+    order = list(range(len(ranks if ranks is not None else ratings)))
+    assignment = Assignment.objects.create(
+        project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
+        shown_order=order, leased_at=now, expires_at=now + timedelta(minutes=15),
+    )
+    return Judgement.objects.create(
+        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks, ratings=ratings,
+        strength=strength, shown_order=order, seconds_spent=seconds_spent,
+    )
