@@ -263,7 +263,8 @@ def _lock_first(project: Project, open_items: QuerySet, level: int, window: int 
         candidates = candidates.filter(pk__in=front.values("pk")[:window])
     passed_over = []
     while True:
-        locked = candidates.exclude(pk__in=passed_over).order_by("pk").select_for_update(skip_locked=True)
+        # NO KEY UPDATE: judgements being inserted for this item (a key-share lock) do not block it.
+        locked = candidates.exclude(pk__in=passed_over).order_by("pk").select_for_update(skip_locked=True, no_key=True)
         item_id = locked.values_list("pk", flat=True).first()
         if item_id is None:
             return None
