@@ -35,7 +35,6 @@ LEASED, SUBMITTED, SKIPPED = Assignment.State.LEASED, Assignment.State.SUBMITTED
 # fill an item in turn); the window keeps the read bounded however large the project grows.
 # Only when every window is used up does a request walk on, through items this annotator had.
 WALK_WINDOW = 200
-UNBOUNDED = 2**62
 
 
 class QueueError(Exception):
@@ -231,20 +230,21 @@ def _claim_gold_item(project: Project, annotator, now: datetime) -> int | None:
 
 def _claim_open_item(project: Project, annotator, now: datetime) -> int | None:
     """Lock the fullest item with room for this annotator, walking one fullness level at a time."""
-    for window in (WALK_WINDOW, UNBOUNDED):
+    for windowed in (True, False):
         for level in range(project.overlap - 1, -1, -1):
-            item_id = _lock_first_open(project, annotator, now, level, window)
+            item_id = _lock_first_open(project, annotator, now, level, windowed)
             if item_id is not None:
                 return item_id
     return None
 
 
-def _lock_first_open(project: Project, annotator, now: datetime, level: int, window: int) -> int | None:
-    """The first item of `level` (within `window` items of its front) with room for this annotator, locked."""
-    walk_sql, room_sql = _walk_statements(connection.vendor)
+def _lock_first_open(project: Project, annotator, now: datetime, level: int, windowed: bool) -> int | None:
+    """The first item of `level` with room for this annotator, locked; None when there is none."""
+    walk_sql, room_sql = _walk_statements(connection.vendor, windowed)
     params = {
-        "project": project.pk, "regular": False, "level": level, "window": window, "annotator": annotator.pk,
-        "leased": LEASED, "now": connection.ops.adapt_datetimefield_value(now), "overlap": project.overlap, "after": 0,
+        "project": project.pk, "regular": False, "level": level, "window": WALK_WINDOW, "annotator": annotator.pk,
+        "leased": LEASED, "now": connection.ops.adapt_datetimefield_value(now), "overlap": project.overlap,
+        "after": 0, "beyond": 2**62,
     }
     with connection.cursor() as cursor:
         while True:
@@ -261,13 +261,14 @@ def _lock_first_open(project: Project, annotator, now: datetime, level: int, win
 
 
 @functools.cache
-def _walk_statements(vendor: str) -> tuple[str, str]:
-    """SQL for the queue's hot path, one statement per step, so that each plan is plain to EXPLAIN.
+def _walk_statements(vendor: str, windowed: bool) -> tuple[str, str]:
+    """SQL for the queue's hot path, kept plain so that each plan is easy to EXPLAIN.
 
-    Room for the annotator: never assigned to them, and judgements + live leases < overlap.
-    The walk reads one fullness level in id order through the item_queue_walk index, at most
-    `window` items from its front, and locks the first item with room. PostgreSQL skips items
-    other requests hold; NO KEY UPDATE lets judgements (which key-share the item) be inserted meanwhile.
+    The walk reads one fullness level of the project in id order through the item_queue_walk
+    index and locks the first item with room for the annotator: never assigned to them, and
+    judgements + live leases < overlap. Windowed, it stops before the level's (WALK_WINDOW+1)th
+    item. PostgreSQL skips items that other requests hold; NO KEY UPDATE lets judgements
+    (which key-share the item) be inserted meanwhile.
     """
     item, assignment = Item._meta.db_table, Assignment._meta.db_table
     room = (
@@ -275,11 +276,15 @@ def _walk_statements(vendor: str) -> tuple[str, str]:
         f" AND i.judgement_count + (SELECT COUNT(*) FROM {assignment} live WHERE live.item_id = i.id"
         f" AND live.state = %(leased)s AND live.expires_at > %(now)s) < %(overlap)s"
     )
-    lock = " FOR NO KEY UPDATE OF i SKIP LOCKED" if vendor == "postgresql" else ""
+    window_end = (
+        f" AND i.id < COALESCE((SELECT id FROM {item} WHERE project_id = %(project)s AND is_gold = %(regular)s"
+        f" AND judgement_count = %(level)s ORDER BY id LIMIT 1 OFFSET %(window)s), %(beyond)s)"
+        if windowed else ""
+    )
+    lock = " FOR NO KEY UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
     walk = (
-        f"SELECT i.id FROM {item} i JOIN (SELECT id FROM {item} WHERE project_id = %(project)s"
-        f" AND is_gold = %(regular)s AND judgement_count = %(level)s AND id > %(after)s ORDER BY id LIMIT %(window)s)"
-        f" front ON front.id = i.id WHERE {room} ORDER BY i.id LIMIT 1{lock}"
+        f"SELECT i.id FROM {item} i WHERE i.project_id = %(project)s AND i.is_gold = %(regular)s"
+        f" AND i.judgement_count = %(level)s AND i.id > %(after)s{window_end} AND {room} ORDER BY i.id LIMIT 1{lock}"
     )
     return walk, f"SELECT 1 FROM {item} i WHERE i.id = %(item)s AND {room}"
 
