@@ -8,12 +8,14 @@ Rules (issue 3 and the design's queue semantics):
   expire) that still has room: judgements + live leases < overlap. The fullest items come
   first, so that complete, exportable items accumulate. Gold items are mixed in at the
   project's gold rate and are not capped by overlap: every annotator may be tested on each.
-- Concurrency: the item row is locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so that
-  annotators asking at the same instant walk past each other's items) and its room is
-  checked again after the lock by a fresh statement, which sees leases committed meanwhile.
-  Every change to an item's judgements or leases happens while holding that lock or by an
-  UPDATE of the item row. On SQLite, transactions are IMMEDIATE (see settings): one writer
-  at a time, so the same code is correct there too.
+- Concurrency: a lease locks its item row (`FOR NO KEY UPDATE SKIP LOCKED` on PostgreSQL,
+  so that annotators asking at the same instant walk past each other's items) and checks
+  its room again after the lock by a fresh statement, which sees leases committed meanwhile.
+  Submit and undo move one unit between an item's judgements and its live leases with an
+  UPDATE of the item row (the same lock); skips and expiry only free room. A submission whose
+  lease ran out on the way is refused if its room went to someone else (`_count_judgement`).
+  On SQLite, transactions are IMMEDIATE (see settings): one writer at a time, so the same
+  code is correct there too.
 - A request never scans the project: it reads a bounded window of each fullness level
   through the item_queue_walk index (see WALK_WINDOW).
 """
@@ -115,6 +117,7 @@ def submit(assignment_id: int, annotator, *, ranks=None, ratings=None, strength=
         _check_member(assignment.project, annotator, lock=False)
         _check_live(assignment, now)
         _validate(assignment, verdict, seconds_spent)
+        _count_judgement(assignment, now)
         judgement = Judgement.objects.create(
             assignment=assignment,
             project_id=assignment.project_id,
@@ -129,7 +132,6 @@ def submit(assignment_id: int, annotator, *, ranks=None, ratings=None, strength=
         )
         assignment.state, assignment.edit_of = SUBMITTED, None
         assignment.save(update_fields=["state", "edit_of", "updated_at"])
-        Item.objects.filter(pk=assignment.item_id).update(judgement_count=F("judgement_count") + 1)
     return judgement
 
 
@@ -324,6 +326,27 @@ def _check_live(assignment: Assignment, now: datetime) -> None:
     if assignment.state == SUBMITTED:
         raise NotYourLease("You already submitted this item; use undo to change your answer.")
     if assignment.state != LEASED or assignment.expires_at <= now:
+        raise LeaseExpired()
+
+
+def _count_judgement(assignment: Assignment, now: datetime) -> None:
+    """Add the judgement to its item's count, unless the item's room went to someone else meanwhile.
+
+    A lease that runs out while its submission is on the way may already have been given to
+    the next annotator, who saw it expired. The UPDATE waits for any lease being taken on this
+    item; the fresh statement after it sees that lease, and an item over its overlap refuses.
+    """
+    Item.objects.filter(pk=assignment.item_id).update(judgement_count=F("judgement_count") + 1)
+    item, assignments = Item._meta.db_table, Assignment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.judgement_count + (SELECT COUNT(*) FROM {assignments} live WHERE live.item_id = i.id"
+            f" AND live.state = %s AND live.expires_at > %s AND live.id <> %s) FROM {item} i"
+            f" WHERE i.id = %s AND NOT i.is_gold",
+            [LEASED, connection.ops.adapt_datetimefield_value(now), assignment.pk, assignment.item_id],
+        )
+        row = cursor.fetchone()
+    if row is not None and row[0] > assignment.project.overlap:
         raise LeaseExpired()
 
 
