@@ -1,6 +1,9 @@
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections
+from django.db.models import Count
 from django.utils import timezone
 
 from annotate import queue
@@ -112,6 +115,20 @@ def test_live_leases_hold_their_slot_and_an_expired_lease_frees_it():
     with pytest.raises(LeaseExpired):
         submit(held.pk, alice, ranks=[1, 2], seconds_spent=70, now=later)
     assert next_assignment(project, alice, now=later) is None
+
+
+def test_a_submission_that_arrives_after_its_room_went_to_someone_else_is_refused():
+    project, (item,) = project_with_items(1, overlap=1, lease_seconds=60)
+    alice, bob = annotators_of(project, 2)
+    start = timezone.now()
+    lapsing = next_assignment(project, alice, now=start)
+    taken = next_assignment(project, bob, now=start + timedelta(seconds=61))
+    # Alice's request set off just before her lease ran out, and lands after Bob got the item.
+    with pytest.raises(LeaseExpired):
+        submit(lapsing.pk, alice, ranks=[1, 2], seconds_spent=59, now=start + timedelta(seconds=59))
+    submit(taken.pk, bob, ranks=[2, 1], seconds_spent=5, now=start + timedelta(seconds=70))
+    item.refresh_from_db()
+    assert item.judgement_count == 1 == Judgement.objects.filter(item=item).count()
 
 
 def test_fullest_items_come_first():
@@ -367,3 +384,70 @@ def test_progress_counts_mine_done_and_wanted():
     judge(project, bob)
     assert progress(project, alice) == {"mine": 2, "done": 1, "total": 3, "judgements": 3, "wanted": 6}
     assert progress(project, bob)["mine"] == 1
+
+
+# Concurrency
+
+
+def race(project, annotators, *, retries: int = 2) -> tuple[dict, list]:
+    """Each annotator in its own thread and database connection, taking and submitting items until none is left.
+
+    Every submission is sent `retries` times, as a double click or a retried request would.
+    Returns the item ids each annotator judged and the exceptions raised.
+    """
+    barrier = threading.Barrier(len(annotators))
+    judged, failures = {}, []
+
+    def work(annotator):
+        try:
+            barrier.wait()
+            mine = judged.setdefault(annotator.pk, [])
+            while (assignment := next_assignment(project, annotator)) is not None:
+                for _ in range(retries):
+                    submit(assignment.pk, annotator, ranks=[1, 2], seconds_spent=1.0)
+                mine.append(assignment.item_id)
+        except Exception as error:  # reported by the test, with the thread's own traceback
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(annotator,)) for annotator in annotators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return judged, failures
+
+
+def assert_no_duplicate_no_overflow_no_loss(project, items, judged):
+    overlap = project.overlap
+    for item_ids in judged.values():
+        assert len(item_ids) == len(set(item_ids)), "an annotator got the same item twice"
+    assert sum(len(item_ids) for item_ids in judged.values()) == len(items) * overlap
+    per_item = Item.objects.filter(project=project).annotate(n=Count("judgements")).values_list("judgement_count", "n")
+    assert all(count == n == overlap for count, n in per_item), list(per_item)
+    assert not Assignment.objects.filter(project=project, state=Assignment.State.SUBMITTED, judgement__isnull=True).exists()
+    assert Judgement.objects.filter(project=project).count() == len(items) * overlap
+    assert not (
+        Assignment.objects.values("item", "annotator").annotate(n=Count("pk")).filter(n__gt=1).exists()
+    ), "an (item, annotator) pair was assigned twice"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_32_concurrent_annotators_never_duplicate_overfill_or_lose_a_judgement(postgres_only, quick_password_hashing):
+    project, items = project_with_items(45, overlap=3)
+    annotators = annotators_of(project, 32)
+    judged, failures = race(project, annotators)
+    assert not failures, failures
+    assert_no_duplicate_no_overflow_no_loss(project, items, judged)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_annotators_on_sqlite_take_turns_correctly():
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite path; the PostgreSQL path has its own 32-worker test")
+    project, items = project_with_items(15, overlap=3)
+    annotators = annotators_of(project, 6)
+    judged, failures = race(project, annotators)
+    assert not failures, failures
+    assert_no_duplicate_no_overflow_no_loss(project, items, judged)
