@@ -164,13 +164,15 @@ def _item(request, project: Project, assignment: Assignment, *, draft=None, erro
         "scale": range(project.rating_min, project.rating_max + 1),
         "strengths": [(value, label, STRENGTH_KEYS[value]) for value, label in Judgement.Strength.choices],
         "skip_reasons": SKIP_REASONS,
+        "show_guidelines": True,
     }
     return render(request, _template(request), context)
 
 
 def _state(request, project: Project, code: str, message: str = ""):
     title, default_message = STATES.get(code, ("Something went wrong", "Please go back to your projects."))
-    context = {"project": project, "code": code, "title": title, "message": message or default_message}
+    context = {"project": project, "code": code, "title": title, "message": message or default_message,
+               "show_guidelines": code not in FORBIDDEN_STATES}
     status = 403 if code in FORBIDDEN_STATES and not request.htmx else 200
     return render(request, _template(request), context, status=status)
 

@@ -122,9 +122,12 @@ def test_log_in_and_annotate_pairwise_by_keyboard(browser, live_server, annotato
     assert judgement.seconds_spent > 0
     assert page.inner_text("#session-count") == "1"
 
+    second = current_assignment(page)
     page.keyboard.press("0")
-    submit_and_wait(page)
-    assert page.inner_text("#session-count") == "2"
+    page.dblclick("#judgement button[type=submit]")  # an impatient double click records one judgement
+    page.wait_for_selector(f'#judgement:not([data-assignment="{second.pk}"])')
+    assert Judgement.objects.filter(annotator=annotator).count() == 2
+    assert page.inner_text("#session-count") == "2" and not page.is_visible(".errors")
     page.keyboard.press("?")
     assert page.is_visible("#shortcuts")
     screenshot(page, "shortcuts")

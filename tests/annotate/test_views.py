@@ -262,10 +262,11 @@ def test_submit_on_someone_elses_assignment_is_refused(client_of, annotator):
 
 
 def test_empty_queue_says_all_done(client_of, annotator):
-    project = project_with_items(annotator, items=0)
+    project = project_with_items(annotator, items=0, guidelines="Be fair")
     response = page(client_of, project)
+    html = response.content.decode()
     assert response.status_code == 200
-    assert 'data-state="empty"' in response.content.decode()
+    assert 'data-state="empty"' in html and "Be fair" in html
 
 
 def test_suspended_annotator_gets_a_friendly_page(client_of, annotator):
@@ -284,12 +285,13 @@ def test_closed_project_gets_a_friendly_page(client_of, annotator):
     assert 'data-state="project_closed"' in response.content.decode()
 
 
-def test_non_member_gets_a_friendly_page(client_of):
-    project = ProjectFactory()
+def test_non_member_gets_a_friendly_page_without_the_guidelines(client_of):
+    project = ProjectFactory(guidelines="Internal rubric")
     ItemFactory(project=project)
     response = page(client_of, project)
+    html = response.content.decode()
     assert response.status_code == 403
-    assert 'data-state="not_member"' in response.content.decode()
+    assert 'data-state="not_member"' in html and "Internal rubric" not in html
     assert not Assignment.objects.exists()
 
 
@@ -341,3 +343,22 @@ def test_undo_with_nothing_to_undo_leaves_the_item_in_place(client_of, annotator
     assert response.headers["HX-Retarget"] == "#notice"
     assert response.headers["HX-Reswap"] == "innerHTML"
     assert 'class="notice"' in response.content.decode()
+
+
+def test_plain_undo_with_nothing_to_undo_shows_the_notice_on_the_page(client_of, annotator):
+    project = project_with_items(annotator)
+    response = post(client_of, project, "undo", {})
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" in html
+    assert 'class="notice"' in html and 'id="judgement"' in html
+
+
+def test_undo_of_a_ranking_refills_every_rank(client_of, annotator):
+    project = project_with_items(annotator, task_mode=TaskMode.RANKING, responses=3)
+    page(client_of, project)
+    assignment = live_assignment(project, annotator)
+    post(client_of, project, "submit", {"assignment": assignment.pk, "rank-0": "2", "rank-1": "3", "rank-2": "1"}, **HTMX)
+    html = post(client_of, project, "undo", {}, **HTMX).content.decode()
+    for position, rank in enumerate([2, 3, 1]):
+        select = html[html.index(f'name="rank-{position}"'):]
+        assert select.index(f'<option value="{rank}" selected>') < select.index("</select>")
