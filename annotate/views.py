@@ -59,35 +59,21 @@ def annotate(request, slug):
 @login_required
 @require_POST
 def submit(request, slug):
-    project = get_object_or_404(Project, slug=slug)
-    assignment = _posted_assignment(request, project)
-    if assignment is None:
-        return _state(request, project, "not_your_lease")
-    try:
+    def record(project, assignment):
         answer = read_answer(project, assignment.shown_order, request.POST)
         queue.submit(assignment.pk, request.user, **answer)
-    except queue.InvalidJudgement as refusal:
-        return _item(request, project, assignment, draft=draft_from_post(request.POST), errors=refusal.errors)
-    except queue.QueueError as refusal:
-        return _state(request, project, refusal.code, refusal.message)
-    return _after_change(request, project)
+
+    return _change_posted_assignment(request, slug, record)
 
 
 @login_required
 @require_POST
 def skip(request, slug):
-    project = get_object_or_404(Project, slug=slug)
-    assignment = _posted_assignment(request, project)
-    if assignment is None:
-        return _state(request, project, "not_your_lease")
-    reason = (request.POST.get("reason_text") or request.POST.get("reason") or "").strip()
-    try:
+    def give_back(project, assignment):
+        reason = (request.POST.get("reason_text") or request.POST.get("reason") or "").strip()
         queue.skip(assignment.pk, request.user, reason=reason)
-    except queue.InvalidJudgement as refusal:
-        return _item(request, project, assignment, draft=draft_from_post(request.POST), errors=refusal.errors)
-    except queue.QueueError as refusal:
-        return _state(request, project, refusal.code, refusal.message)
-    return _after_change(request, project)
+
+    return _change_posted_assignment(request, slug, give_back)
 
 
 @login_required
@@ -103,6 +89,24 @@ def undo(request, slug):
     if not request.htmx:
         return redirect("annotate", slug=project.slug)
     return _item(request, project, assignment)
+
+
+def _change_posted_assignment(request, slug: str, change):
+    """Apply `change(project, assignment)` to the posted assignment, then move on to the next item.
+
+    A refused answer comes back on the same item with what was entered, so nothing is lost.
+    """
+    project = get_object_or_404(Project, slug=slug)
+    assignment = _posted_assignment(request, project)
+    if assignment is None:
+        return _state(request, project, "not_your_lease")
+    try:
+        change(project, assignment)
+    except queue.InvalidJudgement as refusal:
+        return _item(request, project, assignment, draft=draft_from_post(request.POST), errors=refusal.errors)
+    except queue.QueueError as refusal:
+        return _state(request, project, refusal.code, refusal.message)
+    return _after_change(request, project)
 
 
 def _posted_assignment(request, project: Project) -> Assignment | None:

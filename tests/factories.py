@@ -60,3 +60,12 @@ def annotators_of(project: Project, count: int, prefix: str = "annotator") -> li
     users = [UserFactory(username=f"{prefix}-{project.slug}-{i}") for i in range(count)]
     Membership.objects.bulk_create(Membership(project=project, user=user) for user in users)
     return users
+
+
+def project_for(annotator, *, items: int = 2, n_responses: int | None = None, **fields) -> Project:
+    """A project without gold items, with `annotator` as a member and `items` items."""
+    project = ProjectFactory(gold_rate=0.0, **fields)
+    MembershipFactory(project=project, user=annotator)
+    for _ in range(items):
+        ItemFactory(project=project, n_responses=n_responses)
+    return project

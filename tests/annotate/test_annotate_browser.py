@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from annotate.models import Assignment, Judgement, TaskMode
-from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import ItemFactory, UserFactory, project_for
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
 # body are still plain synchronous calls.
@@ -59,14 +59,6 @@ def page(browser, live_server, client, annotator):
     context.close()
 
 
-def make_project(annotator, *, task_mode=TaskMode.PAIRWISE, items=3, responses=None, **fields):
-    project = ProjectFactory(task_mode=task_mode, gold_rate=0.0, **fields)
-    MembershipFactory(project=project, user=annotator)
-    for _ in range(items):
-        ItemFactory(project=project, n_responses=responses)
-    return project
-
-
 def open_project(page, live_server, project):
     page.goto(live_server.url + reverse("annotate", args=[project.slug]))
     page.wait_for_selector("#judgement")
@@ -97,7 +89,7 @@ def ranks_by_display(assignment: Assignment, order: list[int]) -> list[int]:
 
 
 def test_log_in_and_annotate_pairwise_by_keyboard(browser, live_server, annotator):
-    project = make_project(annotator, guidelines="Prefer the **correct** answer.")
+    project = project_for(annotator, items=3, guidelines="Prefer the **correct** answer.")
     context = browser.new_context()
     page = context.new_page()
     page.goto(live_server.url + reverse("annotate", args=[project.slug]))
@@ -135,7 +127,7 @@ def test_log_in_and_annotate_pairwise_by_keyboard(browser, live_server, annotato
 
 
 def test_rank_four_responses_by_keyboard(page, live_server, annotator):
-    project = make_project(annotator, task_mode=TaskMode.RANKING, responses=4, allow_ties=False)
+    project = project_for(annotator, task_mode=TaskMode.RANKING, n_responses=4, allow_ties=False)
     open_project(page, live_server, project)
     assignment = current_assignment(page)
     for key in ["3", "1", "4", "Backspace", "2", "4"]:
@@ -148,7 +140,7 @@ def test_rank_four_responses_by_keyboard(page, live_server, annotator):
 
 
 def test_rank_four_responses_by_drag(page, live_server, annotator):
-    project = make_project(annotator, task_mode=TaskMode.RANKING, responses=4, allow_ties=False)
+    project = project_for(annotator, task_mode=TaskMode.RANKING, n_responses=4, allow_ties=False)
     open_project(page, live_server, project)
     assignment = current_assignment(page)
     tray = page.locator("#ranking-tray")
@@ -163,7 +155,7 @@ def test_rank_four_responses_by_drag(page, live_server, annotator):
 
 
 def test_rate_each_response_by_keyboard(page, live_server, annotator):
-    project = make_project(annotator, task_mode=TaskMode.RATING, responses=3, rating_min=1, rating_max=5)
+    project = project_for(annotator, task_mode=TaskMode.RATING, n_responses=3, rating_min=1, rating_max=5)
     open_project(page, live_server, project)
     assignment = current_assignment(page)
     for key in ["4", "2", "ArrowUp", "3", "5"]:
@@ -176,7 +168,7 @@ def test_rate_each_response_by_keyboard(page, live_server, annotator):
 
 
 def test_skip_with_a_reason_then_undo_the_last_judgement(page, live_server, annotator):
-    project = make_project(annotator, items=3)
+    project = project_for(annotator, items=3)
     open_project(page, live_server, project)
     judged = current_assignment(page)
     page.keyboard.press("1")
@@ -200,7 +192,7 @@ def test_skip_with_a_reason_then_undo_the_last_judgement(page, live_server, anno
 
 
 def test_refused_submission_keeps_the_page_state(page, live_server, annotator):
-    project = make_project(annotator, task_mode=TaskMode.RANKING, responses=4)
+    project = project_for(annotator, task_mode=TaskMode.RANKING, n_responses=4)
     open_project(page, live_server, project)
     assignment = current_assignment(page)
     page.keyboard.press("2")
@@ -215,7 +207,7 @@ def test_refused_submission_keeps_the_page_state(page, live_server, annotator):
 
 
 def test_xss_payload_in_a_response_is_shown_as_text_and_never_runs(page, live_server, annotator):
-    project = make_project(annotator, items=0)
+    project = project_for(annotator, items=0)
     item = ItemFactory(project=project, prompt="<script>window.__xss = 'prompt'</script>Which is safer?")
     payload = ('<img src=x onerror="window.__xss=\'img\'"> <svg onload="alert(1)"></svg> '
                "[click me](javascript:window.__xss='link') <script>alert('script')</script>")

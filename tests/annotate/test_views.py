@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from annotate import queue
 from annotate.models import Assignment, Judgement, Membership, TaskMode
-from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory, project_for
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -30,14 +30,6 @@ def client_of(client, annotator):
     return client
 
 
-def project_with_items(annotator, *, task_mode=TaskMode.PAIRWISE, items=2, responses=None, **fields):
-    project = ProjectFactory(task_mode=task_mode, gold_rate=0.0, **fields)
-    MembershipFactory(project=project, user=annotator)
-    for _ in range(items):
-        ItemFactory(project=project, n_responses=responses)
-    return project
-
-
 def page(client, project, **extra):
     return client.get(reverse("annotate", args=[project.slug]), **extra)
 
@@ -54,7 +46,7 @@ def live_assignment(project, annotator) -> Assignment:
 
 
 def test_home_lists_my_projects_with_progress_and_start(client_of, annotator):
-    mine = project_with_items(annotator, name="Helpfulness", items=3)
+    mine = project_for(annotator, name="Helpfulness", items=3)
     ProjectFactory(name="Someone else's")
     response = client_of.get(reverse("home"))
     html = response.content.decode()
@@ -64,7 +56,7 @@ def test_home_lists_my_projects_with_progress_and_start(client_of, annotator):
 
 
 def test_home_shows_a_suspended_membership_without_start(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     Membership.objects.filter(project=project).update(is_suspended=True)
     html = client_of.get(reverse("home")).content.decode()
     assert "Paused by a project admin" in html
@@ -82,7 +74,7 @@ def test_pages_need_a_login(client):
 
 
 def test_pairwise_page_shows_guidelines_prompt_and_both_responses(client_of, annotator):
-    project = project_with_items(annotator, guidelines="Prefer **correct** answers.")
+    project = project_for(annotator, guidelines="Prefer **correct** answers.")
     response = page(client_of, project)
     html = response.content.decode()
     assignment = live_assignment(project, annotator)
@@ -97,12 +89,12 @@ def test_pairwise_page_shows_guidelines_prompt_and_both_responses(client_of, ann
 
 
 def test_pairwise_page_without_ties_offers_no_tie(client_of, annotator):
-    project = project_with_items(annotator, allow_ties=False)
+    project = project_for(annotator, allow_ties=False)
     assert 'value="tie"' not in page(client_of, project).content.decode()
 
 
 def test_reload_shows_the_same_item(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     first = live_assignment(project, annotator)
     page(client_of, project)
@@ -110,7 +102,7 @@ def test_reload_shows_the_same_item(client_of, annotator):
 
 
 def test_chat_prompt_is_rendered_as_turns(client_of, annotator):
-    project = project_with_items(annotator, items=0)
+    project = project_for(annotator, items=0)
     ItemFactory(project=project, prompt=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi *there*"}])
     html = page(client_of, project).content.decode()
     assert 'class="turn turn-system"' in html and 'class="turn turn-user"' in html
@@ -118,7 +110,7 @@ def test_chat_prompt_is_rendered_as_turns(client_of, annotator):
 
 
 def test_ranking_page_stacks_cards_with_a_rank_per_response(client_of, annotator):
-    project = project_with_items(annotator, task_mode=TaskMode.RANKING, responses=4)
+    project = project_for(annotator, task_mode=TaskMode.RANKING, n_responses=4)
     html = page(client_of, project).content.decode()
     assert 'class="responses stacked"' in html
     for position in range(4):
@@ -127,7 +119,7 @@ def test_ranking_page_stacks_cards_with_a_rank_per_response(client_of, annotator
 
 
 def test_rating_page_has_a_likert_scale_per_response(client_of, annotator):
-    project = project_with_items(annotator, task_mode=TaskMode.RATING, responses=3, rating_min=1, rating_max=7)
+    project = project_for(annotator, task_mode=TaskMode.RATING, n_responses=3, rating_min=1, rating_max=7)
     html = page(client_of, project).content.decode()
     for position in range(3):
         for value in (1, 7):
@@ -135,7 +127,7 @@ def test_rating_page_has_a_likert_scale_per_response(client_of, annotator):
 
 
 def test_response_markup_is_shown_as_text(client_of, annotator):
-    project = project_with_items(annotator, items=0)
+    project = project_for(annotator, items=0)
     item = ItemFactory(project=project)
     item.responses.filter(position=0).update(text='<img src=x onerror="alert(1)"> [x](javascript:alert(2))')
     html = page(client_of, project).content.decode()
@@ -147,7 +139,7 @@ def test_response_markup_is_shown_as_text(client_of, annotator):
 
 
 def test_submit_records_canonical_ranks_and_swaps_in_the_next_item(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     b_position = assignment.shown_order[1]
@@ -164,7 +156,7 @@ def test_submit_records_canonical_ranks_and_swaps_in_the_next_item(client_of, an
 
 
 def test_plain_form_submit_redirects_back_to_the_page(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     response = post(client_of, project, "submit", {"assignment": assignment.pk, "preferred": "tie"})
@@ -173,7 +165,7 @@ def test_plain_form_submit_redirects_back_to_the_page(client_of, annotator):
 
 
 def test_double_submit_records_one_judgement(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     data = {"assignment": assignment.pk, "preferred": assignment.shown_order[0], "seconds_spent": "3"}
@@ -185,7 +177,7 @@ def test_double_submit_records_one_judgement(client_of, annotator):
 
 
 def test_ranking_submit_reads_ranks_by_position(client_of, annotator):
-    project = project_with_items(annotator, task_mode=TaskMode.RANKING, responses=4)
+    project = project_for(annotator, task_mode=TaskMode.RANKING, n_responses=4)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     post(client_of, project, "submit", {"assignment": assignment.pk, "rank-0": "3", "rank-1": "1", "rank-2": "4",
@@ -194,7 +186,7 @@ def test_ranking_submit_reads_ranks_by_position(client_of, annotator):
 
 
 def test_rating_submit_reads_ratings_by_position(client_of, annotator):
-    project = project_with_items(annotator, task_mode=TaskMode.RATING, responses=2)
+    project = project_for(annotator, task_mode=TaskMode.RATING, n_responses=2)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     post(client_of, project, "submit", {"assignment": assignment.pk, "rating-0": "5", "rating-1": "2"}, **HTMX)
@@ -202,7 +194,7 @@ def test_rating_submit_reads_ratings_by_position(client_of, annotator):
 
 
 def test_missing_choice_is_refused_and_keeps_what_was_entered(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     response = post(client_of, project, "submit", {
@@ -217,7 +209,7 @@ def test_missing_choice_is_refused_and_keeps_what_was_entered(client_of, annotat
 
 
 def test_ranks_that_are_not_a_ranking_are_refused_and_kept(client_of, annotator):
-    project = project_with_items(annotator, task_mode=TaskMode.RANKING, responses=4)
+    project = project_for(annotator, task_mode=TaskMode.RANKING, n_responses=4)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     ranks = {"rank-0": "1", "rank-1": "3", "rank-2": "3", "rank-3": "3"}
@@ -228,7 +220,7 @@ def test_ranks_that_are_not_a_ranking_are_refused_and_kept(client_of, annotator)
 
 
 def test_garbled_numbers_are_refused_with_a_message(client_of, annotator):
-    project = project_with_items(annotator, task_mode=TaskMode.RATING, responses=2)
+    project = project_for(annotator, task_mode=TaskMode.RATING, n_responses=2)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     html = post(client_of, project, "submit", {"assignment": assignment.pk, "rating-0": "five", "rating-1": "2"},
@@ -238,7 +230,7 @@ def test_garbled_numbers_are_refused_with_a_message(client_of, annotator):
 
 
 def test_submit_on_an_expired_lease_gets_a_friendly_state(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     Assignment.objects.filter(pk=assignment.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -249,7 +241,7 @@ def test_submit_on_an_expired_lease_gets_a_friendly_state(client_of, annotator):
 
 
 def test_submit_on_someone_elses_assignment_is_refused(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     other = UserFactory(username="other")
     MembershipFactory(project=project, user=other)
     theirs = queue.next_assignment(project, other)
@@ -262,7 +254,7 @@ def test_submit_on_someone_elses_assignment_is_refused(client_of, annotator):
 
 
 def test_empty_queue_says_all_done(client_of, annotator):
-    project = project_with_items(annotator, items=0, guidelines="Be fair")
+    project = project_for(annotator, items=0, guidelines="Be fair")
     response = page(client_of, project)
     html = response.content.decode()
     assert response.status_code == 200
@@ -270,7 +262,7 @@ def test_empty_queue_says_all_done(client_of, annotator):
 
 
 def test_suspended_annotator_gets_a_friendly_page(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     Membership.objects.filter(project=project).update(is_suspended=True)
     response = page(client_of, project)
     assert response.status_code == 403
@@ -279,7 +271,7 @@ def test_suspended_annotator_gets_a_friendly_page(client_of, annotator):
 
 
 def test_closed_project_gets_a_friendly_page(client_of, annotator):
-    project = project_with_items(annotator, is_active=False)
+    project = project_for(annotator, is_active=False)
     response = page(client_of, project)
     assert response.status_code == 200
     assert 'data-state="project_closed"' in response.content.decode()
@@ -303,7 +295,7 @@ def test_unknown_project_is_a_404(client_of):
 
 
 def test_skip_records_the_reason_and_moves_on(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     response = post(client_of, project, "skip", {"assignment": assignment.pk, "reason": "Other",
@@ -314,7 +306,7 @@ def test_skip_records_the_reason_and_moves_on(client_of, annotator):
 
 
 def test_skip_needs_a_reason(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     html = post(client_of, project, "skip", {"assignment": assignment.pk, "reason": ""}, **HTMX).content.decode()
@@ -324,7 +316,7 @@ def test_skip_needs_a_reason(client_of, annotator):
 
 
 def test_undo_brings_back_the_last_judgement_for_editing(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     post(client_of, project, "submit", {"assignment": assignment.pk, "preferred": assignment.shown_order[1],
@@ -337,7 +329,7 @@ def test_undo_brings_back_the_last_judgement_for_editing(client_of, annotator):
 
 
 def test_undo_with_nothing_to_undo_leaves_the_item_in_place(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     page(client_of, project)
     response = post(client_of, project, "undo", {}, **HTMX)
     assert response.headers["HX-Retarget"] == "#notice"
@@ -346,7 +338,7 @@ def test_undo_with_nothing_to_undo_leaves_the_item_in_place(client_of, annotator
 
 
 def test_plain_undo_with_nothing_to_undo_shows_the_notice_on_the_page(client_of, annotator):
-    project = project_with_items(annotator)
+    project = project_for(annotator)
     response = post(client_of, project, "undo", {})
     html = response.content.decode()
     assert response.status_code == 200 and "<html" in html
@@ -354,7 +346,7 @@ def test_plain_undo_with_nothing_to_undo_shows_the_notice_on_the_page(client_of,
 
 
 def test_undo_of_a_ranking_refills_every_rank(client_of, annotator):
-    project = project_with_items(annotator, task_mode=TaskMode.RANKING, responses=3)
+    project = project_for(annotator, task_mode=TaskMode.RANKING, n_responses=3)
     page(client_of, project)
     assignment = live_assignment(project, annotator)
     post(client_of, project, "submit", {"assignment": assignment.pk, "rank-0": "2", "rank-1": "3", "rank-2": "1"}, **HTMX)
