@@ -190,6 +190,10 @@ def test_skip_with_a_reason_then_undo_the_last_judgement(page, live_server, anno
     skipped.refresh_from_db()
     assert (skipped.state, skipped.skip_reason) == (Assignment.State.SKIPPED, "The prompt is unclear or broken")
 
+    page.goto(live_server.url + reverse("home"))
+    assert "1 judged" in page.inner_text(".project")
+    screenshot(page, "home")
+
 
 def test_refused_submission_keeps_the_page_state(page, live_server, annotator):
     project = project_for(annotator, task_mode=TaskMode.RANKING, n_responses=4)
