@@ -17,12 +17,12 @@ Rules (issue 3 and the design's queue semantics):
 - A request never scans the project: it reads a bounded window of each fullness level
   through the item_queue_walk index (see WALK_WINDOW).
 """
+import functools
 import random
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from annotate.judging import Verdict, judgement_errors
@@ -35,6 +35,7 @@ LEASED, SUBMITTED, SKIPPED = Assignment.State.LEASED, Assignment.State.SUBMITTED
 # fill an item in turn); the window keeps the read bounded however large the project grows.
 # Only when every window is used up does a request walk on, through items this annotator had.
 WALK_WINDOW = 200
+UNBOUNDED = 2**62
 
 
 class QueueError(Exception):
@@ -230,48 +231,57 @@ def _claim_gold_item(project: Project, annotator, now: datetime) -> int | None:
 
 def _claim_open_item(project: Project, annotator, now: datetime) -> int | None:
     """Lock the fullest item with room for this annotator, walking one fullness level at a time."""
-    open_items = _open_items(project, annotator, now)
-    for window in (WALK_WINDOW, None):
+    for window in (WALK_WINDOW, UNBOUNDED):
         for level in range(project.overlap - 1, -1, -1):
-            item_id = _lock_first(project, open_items, level, window)
+            item_id = _lock_first_open(project, annotator, now, level, window)
             if item_id is not None:
                 return item_id
     return None
 
 
-def _open_items(project: Project, annotator, now: datetime) -> QuerySet:
-    """Regular items this annotator never had, with room: judgements + live leases < overlap."""
-    live_leases = (
-        Assignment.objects.filter(item=OuterRef("pk"), state=LEASED, expires_at__gt=now)
-        .order_by()
-        .values("item")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return (
-        Item.objects.filter(project=project, is_gold=False, judgement_count__lt=project.overlap)
-        .filter(~Exists(_assignments_of(annotator)))
-        .alias(live_leases=Coalesce(Subquery(live_leases), 0))
-        .filter(live_leases__lt=project.overlap - F("judgement_count"))
-    )
+def _lock_first_open(project: Project, annotator, now: datetime, level: int, window: int) -> int | None:
+    """The first item of `level` (within `window` items of its front) with room for this annotator, locked."""
+    walk_sql, room_sql = _walk_statements(connection.vendor)
+    params = {
+        "project": project.pk, "regular": False, "level": level, "window": window, "annotator": annotator.pk,
+        "leased": LEASED, "now": connection.ops.adapt_datetimefield_value(now), "overlap": project.overlap, "after": 0,
+    }
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(walk_sql, params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            # The walk read a snapshot from before the lock; this fresh statement sees any
+            # lease committed since by a request that held the lock before us.
+            cursor.execute(room_sql, {**params, "item": row[0]})
+            if cursor.fetchone() is not None:
+                return row[0]
+            params["after"] = row[0]
 
 
-def _lock_first(project: Project, open_items: QuerySet, level: int, window: int | None) -> int | None:
-    candidates = open_items.filter(judgement_count=level)
-    if window is not None:
-        front = Item.objects.filter(project=project, is_gold=False, judgement_count=level).order_by("pk")
-        candidates = candidates.filter(pk__in=front.values("pk")[:window])
-    passed_over = []
-    while True:
-        locked = candidates.exclude(pk__in=passed_over).order_by("pk").select_for_update(skip_locked=True)
-        item_id = locked.values_list("pk", flat=True).first()
-        if item_id is None:
-            return None
-        # The candidate query read a snapshot from before the lock; this fresh statement sees
-        # any lease committed since, by a request that held the lock before us.
-        if open_items.filter(pk=item_id).exists():
-            return item_id
-        passed_over.append(item_id)
+@functools.cache
+def _walk_statements(vendor: str) -> tuple[str, str]:
+    """SQL for the queue's hot path, one statement per step, so that each plan is plain to EXPLAIN.
+
+    Room for the annotator: never assigned to them, and judgements + live leases < overlap.
+    The walk reads one fullness level in id order through the item_queue_walk index, at most
+    `window` items from its front, and locks the first item with room. PostgreSQL skips items
+    other requests hold; NO KEY UPDATE lets judgements (which key-share the item) be inserted meanwhile.
+    """
+    item, assignment = Item._meta.db_table, Assignment._meta.db_table
+    room = (
+        f"NOT EXISTS (SELECT 1 FROM {assignment} mine WHERE mine.item_id = i.id AND mine.annotator_id = %(annotator)s)"
+        f" AND i.judgement_count + (SELECT COUNT(*) FROM {assignment} live WHERE live.item_id = i.id"
+        f" AND live.state = %(leased)s AND live.expires_at > %(now)s) < %(overlap)s"
+    )
+    lock = " FOR NO KEY UPDATE OF i SKIP LOCKED" if vendor == "postgresql" else ""
+    walk = (
+        f"SELECT i.id FROM {item} i JOIN (SELECT id FROM {item} WHERE project_id = %(project)s"
+        f" AND is_gold = %(regular)s AND judgement_count = %(level)s AND id > %(after)s ORDER BY id LIMIT %(window)s)"
+        f" front ON front.id = i.id WHERE {room} ORDER BY i.id LIMIT 1{lock}"
+    )
+    return walk, f"SELECT 1 FROM {item} i WHERE i.id = %(item)s AND {room}"
 
 
 def _lease(project: Project, item_id: int, annotator, now: datetime) -> Assignment:

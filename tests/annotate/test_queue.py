@@ -1,6 +1,9 @@
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection, connections
+from django.db.models import Count
 from django.utils import timezone
 
 from annotate import queue
@@ -367,3 +370,70 @@ def test_progress_counts_mine_done_and_wanted():
     judge(project, bob)
     assert progress(project, alice) == {"mine": 2, "done": 1, "total": 3, "judgements": 3, "wanted": 6}
     assert progress(project, bob)["mine"] == 1
+
+
+# Concurrency
+
+
+def race(project, annotators, *, retries: int = 2) -> tuple[dict, list]:
+    """Each annotator in its own thread and database connection, taking and submitting items until none is left.
+
+    Every submission is sent `retries` times, as a double click or a retried request would.
+    Returns the item ids each annotator judged and the exceptions raised.
+    """
+    barrier = threading.Barrier(len(annotators))
+    judged, failures = {}, []
+
+    def work(annotator):
+        try:
+            barrier.wait()
+            mine = judged.setdefault(annotator.pk, [])
+            while (assignment := next_assignment(project, annotator)) is not None:
+                for _ in range(retries):
+                    submit(assignment.pk, annotator, ranks=[1, 2], seconds_spent=1.0)
+                mine.append(assignment.item_id)
+        except Exception as error:  # reported by the test, with the thread's own traceback
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(annotator,)) for annotator in annotators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return judged, failures
+
+
+def assert_no_duplicate_no_overflow_no_loss(project, items, judged):
+    overlap = project.overlap
+    for item_ids in judged.values():
+        assert len(item_ids) == len(set(item_ids)), "an annotator got the same item twice"
+    assert sum(len(item_ids) for item_ids in judged.values()) == len(items) * overlap
+    per_item = Item.objects.filter(project=project).annotate(n=Count("judgements")).values_list("judgement_count", "n")
+    assert all(count == n == overlap for count, n in per_item), list(per_item)
+    assert not Assignment.objects.filter(project=project, state=Assignment.State.SUBMITTED, judgement__isnull=True).exists()
+    assert Judgement.objects.filter(project=project).count() == len(items) * overlap
+    assert not (
+        Assignment.objects.values("item", "annotator").annotate(n=Count("pk")).filter(n__gt=1).exists()
+    ), "an (item, annotator) pair was assigned twice"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_32_concurrent_annotators_never_duplicate_overfill_or_lose_a_judgement(postgres_only, quick_password_hashing):
+    project, items = project_with_items(45, overlap=3)
+    annotators = annotators_of(project, 32)
+    judged, failures = race(project, annotators)
+    assert not failures, failures
+    assert_no_duplicate_no_overflow_no_loss(project, items, judged)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_annotators_on_sqlite_take_turns_correctly():
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite path; the PostgreSQL path has its own 32-worker test")
+    project, items = project_with_items(15, overlap=3)
+    annotators = annotators_of(project, 6)
+    judged, failures = race(project, annotators)
+    assert not failures, failures
+    assert_no_duplicate_no_overflow_no_loss(project, items, judged)
