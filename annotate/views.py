@@ -29,11 +29,13 @@ STATES = {
     "empty": ("All done for now", "There is nothing left for you to judge in this project. Thank you!"),
     "lease_expired": ("This item's time ran out", "It was reserved for you too long, so it went back to the queue."),
     "not_your_lease": ("This item is not yours any more", "It is no longer reserved for you."),
+    "undo_unavailable": ("That answer can no longer change", "The time to change it has passed."),
     "suspended": ("Your work on this project is paused", "A project admin has paused your annotation here."),
     "project_closed": ("This project is closed", "It hands out no more items."),
     "not_member": ("You are not on this project", "Ask a project admin to add you."),
 }
 FORBIDDEN_STATES = {"suspended", "not_member"}
+MOVE_ON_STATES = {"empty", "lease_expired", "not_your_lease", "undo_unavailable"}
 
 
 @login_required
@@ -176,7 +178,7 @@ def _item(request, project: Project, assignment: Assignment, *, draft=None, erro
 def _state(request, project: Project, code: str, message: str = ""):
     title, default_message = STATES.get(code, ("Something went wrong", "Please go back to your projects."))
     context = {"project": project, "code": code, "title": title, "message": message or default_message,
-               "show_guidelines": code not in FORBIDDEN_STATES}
+               "show_guidelines": code not in FORBIDDEN_STATES, "can_move_on": code in MOVE_ON_STATES}
     status = 403 if code in FORBIDDEN_STATES and not request.htmx else 200
     return render(request, _template(request), context, status=status)
 

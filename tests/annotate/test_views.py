@@ -250,6 +250,18 @@ def test_submit_on_someone_elses_assignment_is_refused(client_of, annotator):
     assert not Judgement.objects.exists()
 
 
+def test_changing_an_answer_after_the_undo_window_is_refused_kindly(client_of, annotator):
+    project = project_for(annotator)
+    page(client_of, project)
+    assignment = live_assignment(project, annotator)
+    post(client_of, project, "submit", {"assignment": assignment.pk, "preferred": "tie"}, **HTMX)
+    Judgement.objects.update(created_at=timezone.now() - timedelta(seconds=project.undo_seconds + 1))
+    response = post(client_of, project, "submit", {"assignment": assignment.pk, "preferred": "0"}, **HTMX)
+    html = response.content.decode()
+    assert 'data-state="undo_unavailable"' in html and "Get the next item" in html
+    assert Judgement.objects.get(assignment=assignment).ranks == [1, 1]
+
+
 # ---- states ---------------------------------------------------------------------------
 
 
