@@ -117,16 +117,6 @@
     dragged = null;
   });
 
-  document.addEventListener("change", (event) => {
-    if (event.target.matches("#judgement .rank-field select")) {
-      rankingOrder = orderFromSelects();
-      applyRanking();
-    }
-    if (event.target.matches("#judgement .likert input")) {
-      highlightRating(cards().indexOf(event.target.closest(".response")));
-    }
-  });
-
   // ---- rating --------------------------------------------------------------------------
 
   function highlightRating(index) {
@@ -249,8 +239,15 @@
     if (event.target.closest('[data-action="help"]')) toggleHelp();
   });
 
+  // Clicks and the plain form controls keep the keyboard's picture up to date.
   document.addEventListener("change", (event) => {
-    if (event.target.matches('#judgement input[name="preferred"]')) markChosen();
+    const control = event.target;
+    if (control.matches('#judgement input[name="preferred"]')) markChosen();
+    if (control.matches("#judgement .rank-field select")) {
+      rankingOrder = orderFromSelects();
+      applyRanking();
+    }
+    if (control.matches("#judgement .likert input")) highlightRating(cards().indexOf(control.closest(".response")));
   });
 
   // Capture phase: runs before htmx reads the form, so the time sent is the time spent.
@@ -276,7 +273,7 @@
     const notice = document.getElementById("notice");
     if (notice) {
       notice.innerHTML = '<p class="notice error" role="alert"></p>';
-      notice.firstChild.textContent = "The server could not be reached. Nothing was lost: press Enter to try again.";
+      notice.firstChild.textContent = "That did not go through. Nothing on this page was lost: press Enter to try again.";
     }
   }
   document.addEventListener("htmx:responseError", showTrouble);

@@ -154,15 +154,16 @@ def test_rank_four_responses_by_drag(page, live_server, annotator):
     assert Judgement.objects.get(assignment=assignment).ranks == ranks_by_display(assignment, [4, 1, 3, 2])
 
 
-def test_rate_each_response_by_keyboard(page, live_server, annotator):
+def test_rate_each_response_by_keyboard_and_click(page, live_server, annotator):
     project = project_for(annotator, task_mode=TaskMode.RATING, n_responses=3, rating_min=1, rating_max=5)
     open_project(page, live_server, project)
     assignment = current_assignment(page)
     for key in ["4", "2", "ArrowUp", "3", "5"]:
         page.keyboard.press(key)
+    page.click('.response[data-number="1"] .likert label:has-text("1")')  # a click changes its mind
     screenshot(page, "rating")
     submit_and_wait(page)
-    by_display = [4, 3, 5]
+    by_display = [1, 3, 5]
     ratings = [by_display[assignment.shown_order.index(position)] for position in range(3)]
     assert Judgement.objects.get(assignment=assignment).ratings == ratings
 
