@@ -8,12 +8,14 @@ Rules (issue 3 and the design's queue semantics):
   expire) that still has room: judgements + live leases < overlap. The fullest items come
   first, so that complete, exportable items accumulate. Gold items are mixed in at the
   project's gold rate and are not capped by overlap: every annotator may be tested on each.
-- Concurrency: the item row is locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so that
-  annotators asking at the same instant walk past each other's items) and its room is
-  checked again after the lock by a fresh statement, which sees leases committed meanwhile.
-  Every change to an item's judgements or leases happens while holding that lock or by an
-  UPDATE of the item row. On SQLite, transactions are IMMEDIATE (see settings): one writer
-  at a time, so the same code is correct there too.
+- Concurrency: a lease locks its item row (`FOR NO KEY UPDATE SKIP LOCKED` on PostgreSQL,
+  so that annotators asking at the same instant walk past each other's items) and checks
+  its room again after the lock by a fresh statement, which sees leases committed meanwhile.
+  Submit and undo move one unit between an item's judgements and its live leases with an
+  UPDATE of the item row (the same lock); skips and expiry only free room. A submission whose
+  lease ran out on the way is refused if its room went to someone else (`_count_judgement`).
+  On SQLite, transactions are IMMEDIATE (see settings): one writer at a time, so the same
+  code is correct there too.
 - A request never scans the project: it reads a bounded window of each fullness level
   through the item_queue_walk index (see WALK_WINDOW).
 """
@@ -35,7 +37,6 @@ LEASED, SUBMITTED, SKIPPED = Assignment.State.LEASED, Assignment.State.SUBMITTED
 # fill an item in turn); the window keeps the read bounded however large the project grows.
 # Only when every window is used up does a request walk on, through items this annotator had.
 WALK_WINDOW = 200
-UNBOUNDED = 2**62
 
 
 class QueueError(Exception):
@@ -116,6 +117,7 @@ def submit(assignment_id: int, annotator, *, ranks=None, ratings=None, strength=
         _check_member(assignment.project, annotator, lock=False)
         _check_live(assignment, now)
         _validate(assignment, verdict, seconds_spent)
+        _count_judgement(assignment, now)
         judgement = Judgement.objects.create(
             assignment=assignment,
             project_id=assignment.project_id,
@@ -130,7 +132,6 @@ def submit(assignment_id: int, annotator, *, ranks=None, ratings=None, strength=
         )
         assignment.state, assignment.edit_of = SUBMITTED, None
         assignment.save(update_fields=["state", "edit_of", "updated_at"])
-        Item.objects.filter(pk=assignment.item_id).update(judgement_count=F("judgement_count") + 1)
     return judgement
 
 
@@ -231,20 +232,21 @@ def _claim_gold_item(project: Project, annotator, now: datetime) -> int | None:
 
 def _claim_open_item(project: Project, annotator, now: datetime) -> int | None:
     """Lock the fullest item with room for this annotator, walking one fullness level at a time."""
-    for window in (WALK_WINDOW, UNBOUNDED):
+    for windowed in (True, False):
         for level in range(project.overlap - 1, -1, -1):
-            item_id = _lock_first_open(project, annotator, now, level, window)
+            item_id = _lock_first_open(project, annotator, now, level, windowed)
             if item_id is not None:
                 return item_id
     return None
 
 
-def _lock_first_open(project: Project, annotator, now: datetime, level: int, window: int) -> int | None:
-    """The first item of `level` (within `window` items of its front) with room for this annotator, locked."""
-    walk_sql, room_sql = _walk_statements(connection.vendor)
+def _lock_first_open(project: Project, annotator, now: datetime, level: int, windowed: bool) -> int | None:
+    """The first item of `level` with room for this annotator, locked; None when there is none."""
+    walk_sql, room_sql = _walk_statements(connection.vendor, windowed)
     params = {
-        "project": project.pk, "regular": False, "level": level, "window": window, "annotator": annotator.pk,
-        "leased": LEASED, "now": connection.ops.adapt_datetimefield_value(now), "overlap": project.overlap, "after": 0,
+        "project": project.pk, "regular": False, "level": level, "window": WALK_WINDOW, "annotator": annotator.pk,
+        "leased": LEASED, "now": connection.ops.adapt_datetimefield_value(now), "overlap": project.overlap,
+        "after": 0, "beyond": 2**62,
     }
     with connection.cursor() as cursor:
         while True:
@@ -261,13 +263,14 @@ def _lock_first_open(project: Project, annotator, now: datetime, level: int, win
 
 
 @functools.cache
-def _walk_statements(vendor: str) -> tuple[str, str]:
-    """SQL for the queue's hot path, one statement per step, so that each plan is plain to EXPLAIN.
+def _walk_statements(vendor: str, windowed: bool) -> tuple[str, str]:
+    """SQL for the queue's hot path, kept plain so that each plan is easy to EXPLAIN.
 
-    Room for the annotator: never assigned to them, and judgements + live leases < overlap.
-    The walk reads one fullness level in id order through the item_queue_walk index, at most
-    `window` items from its front, and locks the first item with room. PostgreSQL skips items
-    other requests hold; NO KEY UPDATE lets judgements (which key-share the item) be inserted meanwhile.
+    The walk reads one fullness level of the project in id order through the item_queue_walk
+    index and locks the first item with room for the annotator: never assigned to them, and
+    judgements + live leases < overlap. Windowed, it stops before the level's (WALK_WINDOW+1)th
+    item. PostgreSQL skips items that other requests hold; NO KEY UPDATE lets judgements
+    (which key-share the item) be inserted meanwhile.
     """
     item, assignment = Item._meta.db_table, Assignment._meta.db_table
     room = (
@@ -275,11 +278,15 @@ def _walk_statements(vendor: str) -> tuple[str, str]:
         f" AND i.judgement_count + (SELECT COUNT(*) FROM {assignment} live WHERE live.item_id = i.id"
         f" AND live.state = %(leased)s AND live.expires_at > %(now)s) < %(overlap)s"
     )
-    lock = " FOR NO KEY UPDATE OF i SKIP LOCKED" if vendor == "postgresql" else ""
+    window_end = (
+        f" AND i.id < COALESCE((SELECT id FROM {item} WHERE project_id = %(project)s AND is_gold = %(regular)s"
+        f" AND judgement_count = %(level)s ORDER BY id LIMIT 1 OFFSET %(window)s), %(beyond)s)"
+        if windowed else ""
+    )
+    lock = " FOR NO KEY UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
     walk = (
-        f"SELECT i.id FROM {item} i JOIN (SELECT id FROM {item} WHERE project_id = %(project)s"
-        f" AND is_gold = %(regular)s AND judgement_count = %(level)s AND id > %(after)s ORDER BY id LIMIT %(window)s)"
-        f" front ON front.id = i.id WHERE {room} ORDER BY i.id LIMIT 1{lock}"
+        f"SELECT i.id FROM {item} i WHERE i.project_id = %(project)s AND i.is_gold = %(regular)s"
+        f" AND i.judgement_count = %(level)s AND i.id > %(after)s{window_end} AND {room} ORDER BY i.id LIMIT 1{lock}"
     )
     return walk, f"SELECT 1 FROM {item} i WHERE i.id = %(item)s AND {room}"
 
@@ -319,6 +326,27 @@ def _check_live(assignment: Assignment, now: datetime) -> None:
     if assignment.state == SUBMITTED:
         raise NotYourLease("You already submitted this item; use undo to change your answer.")
     if assignment.state != LEASED or assignment.expires_at <= now:
+        raise LeaseExpired()
+
+
+def _count_judgement(assignment: Assignment, now: datetime) -> None:
+    """Add the judgement to its item's count, unless the item's room went to someone else meanwhile.
+
+    A lease that runs out while its submission is on the way may already have been given to
+    the next annotator, who saw it expired. The UPDATE waits for any lease being taken on this
+    item; the fresh statement after it sees that lease, and an item over its overlap refuses.
+    """
+    Item.objects.filter(pk=assignment.item_id).update(judgement_count=F("judgement_count") + 1)
+    item, assignments = Item._meta.db_table, Assignment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.judgement_count + (SELECT COUNT(*) FROM {assignments} live WHERE live.item_id = i.id"
+            f" AND live.state = %s AND live.expires_at > %s AND live.id <> %s) FROM {item} i"
+            f" WHERE i.id = %s AND NOT i.is_gold",
+            [LEASED, connection.ops.adapt_datetimefield_value(now), assignment.pk, assignment.item_id],
+        )
+        row = cursor.fetchone()
+    if row is not None and row[0] > assignment.project.overlap:
         raise LeaseExpired()
 
 
