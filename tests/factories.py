@@ -94,3 +94,12 @@ def make_judgement(item: Item, annotator, *, ranks=None, ratings=None, strength=
         assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks, ratings=ratings,
         strength=strength, shown_order=order, seconds_spent=seconds_spent,
     )
+
+
+def project_for(annotator, *, items: int = 2, n_responses: int | None = None, **fields) -> Project:
+    """A project without gold items, with `annotator` as a member and `items` items."""
+    project = ProjectFactory(gold_rate=0.0, **fields)
+    MembershipFactory(project=project, user=annotator)
+    for _ in range(items):
+        ItemFactory(project=project, n_responses=n_responses)
+    return project
