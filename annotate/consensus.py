@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import cg
 from scipy.special import expit
 
@@ -90,10 +91,10 @@ def bradley_terry(comparisons, n_items, *, weights=None, prior=0.5, tol=1e-9, ma
     likelihood, which exists only when the comparison graph is strongly connected; its
     scores are centred to mean 0.
 
-    The log-likelihood is concave, so it is maximised by Newton's method: the Hessian is
-    a sparse weighted graph Laplacian (block diagonal, one block per prompt), solved by
-    conjugate gradients. Hunter's (2004) MM iteration reaches the same maximum but needs
-    hundreds of sweeps when responses win unanimously; Newton needs about ten.
+    The log-likelihood is concave, so it is maximised by Newton's method, each step solved
+    per connected component (`_NewtonSolver`). Hunter's (2004) MM iteration reaches the
+    same maximum but needs hundreds of sweeps when responses win unanimously; Newton
+    needs about ten.
     """
     comparisons = np.asarray(comparisons, dtype=np.int64).reshape(-1, 2)
     weights = np.ones(len(comparisons)) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -108,23 +109,19 @@ def bradley_terry(comparisons, n_items, *, weights=None, prior=0.5, tol=1e-9, ma
     played = wins + np.bincount(losers, weights=weights, minlength=n_items)
     if prior == 0 and ((wins == 0) | (wins == played)).any():
         raise ValueError("with prior=0 every item needs at least one win and one loss; use a prior > 0")
+    first, second, games, first_wins = _pair_totals(winners, losers, weights, n_items)
+    solver = _NewtonSolver(first, second, n_items, prior)
     scores = np.zeros(n_items)
     for _ in range(max_iter):
-        p_win = expit(scores[winners] - scores[losers])
+        p_first = expit(scores[first] - scores[second])
         p_virtual = expit(scores)
-        surprise = weights * (1 - p_win)
-        gradient = np.bincount(winners, surprise, n_items) - np.bincount(losers, surprise, n_items)
+        surprise = first_wins - games * p_first
+        gradient = np.bincount(first, surprise, n_items) - np.bincount(second, surprise, n_items)
         gradient += prior * (1 - 2 * p_virtual)
-        curvature = weights * p_win * (1 - p_win)
-        degree = np.bincount(winners, curvature, n_items) + np.bincount(losers, curvature, n_items)
+        curvature = games * p_first * (1 - p_first)
+        degree = np.bincount(first, curvature, n_items) + np.bincount(second, curvature, n_items)
         degree += 2 * prior * p_virtual * (1 - p_virtual)
-        off_diagonal = sparse.coo_matrix(
-            (np.concatenate([curvature, curvature]), (np.concatenate([winners, losers]), np.concatenate([losers, winners]))),
-            shape=(n_items, n_items),
-        )
-        negative_hessian = (sparse.diags(degree) - off_diagonal).tocsr()
-        preconditioner = sparse.diags(1 / np.where(degree > 0, degree, 1))
-        step, _ = cg(negative_hessian, gradient, rtol=1e-12, atol=0, maxiter=200, M=preconditioner)
+        step = solver.solve(curvature, degree, gradient)
         # Far from the maximum a full Newton step can overshoot; a log-odds change of
         # more than 2 per step is never needed to get there.
         step = np.clip(step, -2, 2)
@@ -136,14 +133,101 @@ def bradley_terry(comparisons, n_items, *, weights=None, prior=0.5, tol=1e-9, ma
     raise ValueError(f"Bradley-Terry did not converge in {max_iter} Newton steps")
 
 
-def dawid_skene(items, annotators, labels, *, smoothing=0.01, tol=1e-4, max_iter=100) -> DawidSkene:
+def _pair_totals(winners, losers, weights, n_items):
+    """Comparisons summed per unordered pair: (first, second, games, wins of first)."""
+    first, second = np.minimum(winners, losers), np.maximum(winners, losers)
+    pairs, pair_of = np.unique(first * n_items + second, return_inverse=True)
+    games = np.bincount(pair_of, weights=weights, minlength=len(pairs))
+    first_wins = np.bincount(pair_of, weights=weights * (winners == first), minlength=len(pairs))
+    return pairs // n_items, pairs % n_items, games, first_wins
+
+
+class _NewtonSolver:
+    """Solves (negative Hessian) step = gradient, one connected component at a time.
+
+    The negative Hessian is a weighted graph Laplacian plus a diagonal, with one block per
+    connected component (per prompt, when the items are a project's responses). Blocks of
+    up to MAX_DENSE_BLOCK items are solved as batches of small dense systems, one batch per
+    block size; larger components by conjugate gradients. With prior=0 a block is singular
+    along a common shift, so it gets ones / size added: since a component's gradient sums
+    to zero, that gives the Newton step that also sums to zero.
+    """
+
+    MAX_DENSE_BLOCK = 64
+
+    def __init__(self, first, second, n_items, prior):
+        graph = sparse.coo_matrix((np.ones(len(first)), (first, second)), shape=(n_items, n_items))
+        n_components, component = connected_components(graph, directed=False)
+        sizes = np.bincount(component, minlength=n_components)
+        order = np.argsort(component, kind="stable")
+        local = np.empty(n_items, dtype=np.int64)
+        local[order] = np.arange(n_items) - (np.cumsum(sizes) - sizes)[component[order]]
+        self.first, self.second, self.prior = first, second, prior
+        self.batches = []
+        for size in np.unique(sizes[sizes <= self.MAX_DENSE_BLOCK]):
+            block = np.full(n_components, -1)
+            members = sizes == size
+            block[members] = np.arange(members.sum())
+            items = np.flatnonzero(sizes[component] == size)
+            pairs = np.flatnonzero(sizes[component[first]] == size)
+            pair_cells = (block[component[first[pairs]]] * size + local[first[pairs]]) * size + local[second[pairs]]
+            mirrored = (block[component[first[pairs]]] * size + local[second[pairs]]) * size + local[first[pairs]]
+            self.batches.append({
+                "size": int(size), "count": int(members.sum()), "items": items, "pairs": pairs,
+                "item_block": block[component[items]], "item_local": local[items],
+                "diagonal_cells": block[component[items]] * size * size + local[items] * (size + 1),
+                "pair_cells": np.concatenate([pair_cells, mirrored]),
+            })
+        self.large_items = np.flatnonzero(sizes[component] > self.MAX_DENSE_BLOCK)
+        self.large_pairs = np.flatnonzero(sizes[component[first]] > self.MAX_DENSE_BLOCK)
+
+    def solve(self, curvature, degree, gradient) -> np.ndarray:
+        step = np.zeros(len(gradient))
+        for batch in self.batches:
+            size, count, items = batch["size"], batch["count"], batch["items"]
+            off_diagonal = -np.tile(curvature[batch["pairs"]], 2)
+            hessian = np.bincount(
+                np.concatenate([batch["diagonal_cells"], batch["pair_cells"]]),
+                weights=np.concatenate([degree[items], off_diagonal]),
+                minlength=count * size * size,
+            ).reshape(count, size, size)
+            if self.prior == 0:
+                hessian += 1 / size
+            right = np.zeros((count, size))
+            right[batch["item_block"], batch["item_local"]] = gradient[items]
+            solution = np.linalg.solve(hessian, right[..., np.newaxis])[..., 0]
+            step[items] = solution[batch["item_block"], batch["item_local"]]
+        if len(self.large_items):
+            step[self.large_items] = self._solve_large(curvature, degree, gradient)
+        return step
+
+    def _solve_large(self, curvature, degree, gradient) -> np.ndarray:
+        items, pairs = self.large_items, self.large_pairs
+        index = np.full(len(gradient), -1)
+        index[items] = np.arange(len(items))
+        first, second = index[self.first[pairs]], index[self.second[pairs]]
+        n = len(items)
+        matrix = sparse.diags(degree[items]) - sparse.coo_matrix(
+            (np.concatenate([curvature[pairs]] * 2), (np.concatenate([first, second]), np.concatenate([second, first]))),
+            shape=(n, n),
+        )
+        preconditioner = sparse.diags(1 / np.where(degree[items] > 0, degree[items], 1))
+        solution, _ = cg(matrix.tocsr(), gradient[items], rtol=1e-10, atol=0, maxiter=10 * n, M=preconditioner)
+        return solution
+
+
+def dawid_skene(items, annotators, labels, *, smoothing=0.01, tol=1e-6, max_iter=200) -> DawidSkene:
     """Reliability-weighted consensus labels by the Dawid-Skene (1979) EM.
 
     Each annotator has a confusion matrix P(label | true class); the E step gives every
     item a posterior over classes from its labels, the M step re-estimates the matrices
     and class prior from the posteriors. Starts from the per-item vote shares (majority),
-    so with equally good annotators it returns the majority. `smoothing` is a pseudo-
-    count added to every confusion cell so that one unseen label cannot veto a class.
+    so with equally good annotators it returns the majority. Stops when the log-likelihood
+    gains less than `tol` (relative). `smoothing` is a pseudo-count added to every
+    confusion cell so that one unseen label cannot veto a class.
+
+    Votes are counted per item and vote type (annotator, label), so both steps are one
+    sparse product: items x types counts against types x classes.
     """
     items, annotators, labels = np.asarray(items), np.asarray(annotators), np.asarray(labels)
     if not len(items) == len(annotators) == len(labels) or not len(labels):
@@ -151,33 +235,31 @@ def dawid_skene(items, annotators, labels, *, smoothing=0.01, tol=1e-4, max_iter
     item_ids, item_index = np.unique(items, return_inverse=True)
     annotator_ids, annotator_index = np.unique(annotators, return_inverse=True)
     classes, label_index = np.unique(labels, return_inverse=True)
-    n_items, n_annotators, n_classes = len(item_ids), len(annotator_ids), len(classes)
-    vote_cell = item_index * n_classes + label_index
-    posterior = np.bincount(vote_cell, minlength=n_items * n_classes).reshape(n_items, n_classes).astype(np.float64)
+    n_annotators, n_classes = len(annotator_ids), len(classes)
+    n_types = n_annotators * n_classes
+    votes = sparse.csr_matrix(
+        (np.ones(len(labels)), (item_index, annotator_index * n_classes + label_index)), shape=(len(item_ids), n_types)
+    )
+    label_of_type = np.tile(np.eye(n_classes), (n_annotators, 1))
+    posterior = votes @ label_of_type
     posterior /= posterior.sum(axis=1, keepdims=True)
-    confusion_cell = annotator_index * n_classes * n_classes + label_index  # + true class * n_classes
+    previous = -np.inf
     for iteration in range(1, max_iter + 1):
         class_prior = posterior.mean(axis=0)
-        confusion = np.stack(
-            [
-                np.bincount(
-                    confusion_cell + true * n_classes, weights=posterior[item_index, true], minlength=n_annotators * n_classes**2
-                )
-                for true in range(n_classes)
-            ]
-        ).sum(axis=0).reshape(n_annotators, n_classes, n_classes) + smoothing
+        # (annotator, label) x true class -> annotator x true class x label
+        mass = (votes.T @ posterior).reshape(n_annotators, n_classes, n_classes).transpose(0, 2, 1)
+        confusion = mass + smoothing
         confusion /= confusion.sum(axis=2, keepdims=True)
-        log_likelihood = np.log(confusion[annotator_index, :, label_index])  # votes x true class
-        log_posterior = np.log(np.maximum(class_prior, 1e-300)) + np.stack(
-            [np.bincount(item_index, weights=log_likelihood[:, true], minlength=n_items) for true in range(n_classes)], axis=1
-        )
-        log_posterior -= log_posterior.max(axis=1, keepdims=True)
-        updated = np.exp(log_posterior)
-        updated /= updated.sum(axis=1, keepdims=True)
-        change = np.abs(updated - posterior).max()
-        posterior = updated
-        if change < tol:
+        log_by_type = np.log(confusion).transpose(0, 2, 1).reshape(n_types, n_classes)
+        log_joint = np.log(np.maximum(class_prior, 1e-300)) + votes @ log_by_type
+        peak = log_joint.max(axis=1, keepdims=True)
+        unnormalised = np.exp(log_joint - peak)
+        evidence = unnormalised.sum(axis=1, keepdims=True)
+        posterior = unnormalised / evidence
+        total = (peak + np.log(evidence)).sum()
+        if total - previous <= tol * abs(total):
             break
+        previous = total
     return DawidSkene(
         item_ids, classes, posterior, classes[posterior.argmax(axis=1)], annotator_ids, confusion, class_prior, iteration
     )

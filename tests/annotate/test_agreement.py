@@ -262,3 +262,13 @@ def test_too_many_distinct_values_is_a_clear_error():
     units = np.repeat(np.arange(len(values) // 2), 2)
     with pytest.raises(ValueError, match="bin them"):
         krippendorff_alpha_long(units, values, "interval")
+
+
+def test_bootstrap_with_many_distinct_values_per_unit():
+    # 12 coders with values 0..99: unit patterns are too wide for one integer key each.
+    rng = np.random.default_rng(6)
+    truth = rng.integers(0, 100, size=30)
+    data = (truth + rng.integers(-3, 4, size=(12, 30))).astype(float)
+    alpha = krippendorff_alpha(data, "interval")
+    low, high = bootstrap_alpha_ci(data, "interval", n_boot=300)
+    assert low < high and low - 0.05 < alpha < high + 0.05
