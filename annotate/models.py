@@ -52,6 +52,9 @@ class Project(models.Model):
         validators=[validate_flag_thresholds],
         help_text="Overrides of the bias and quality flag thresholds, e.g. {\"alpha\": 0.05}; unset keys keep their defaults.",
     )
+    flags_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Set while a recomputation of the flags is queued."
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
     created_at = models.DateTimeField(auto_now_add=True)
 

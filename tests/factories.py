@@ -6,6 +6,11 @@ from annotate.models import Item, Membership, Project, Response, TaskMode
 from training.engine.config import config_from_dict, config_to_dict
 
 
+from django.utils import timezone
+
+from annotate.models import Assignment, Item, Judgement, Membership, Project, Response, TaskMode
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -103,3 +108,17 @@ def project_for(annotator, *, items: int = 2, n_responses: int | None = None, **
     for _ in range(items):
         ItemFactory(project=project, n_responses=n_responses)
     return project
+
+
+def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order=None, seconds=20.0) -> Judgement:
+    """A submitted judgement with its assignment, written directly (tests of the queue use the queue)."""
+    now = timezone.now()
+    shown_order = shown_order if shown_order is not None else list(range(len(ranks or ratings)))
+    assignment = Assignment.objects.create(
+        project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
+        shown_order=shown_order, leased_at=now, expires_at=now,
+    )
+    return Judgement.objects.create(
+        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
+        ratings=ratings, shown_order=shown_order, seconds_spent=seconds,
+    )

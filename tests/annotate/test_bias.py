@@ -3,17 +3,16 @@ loading a project's judgements, thresholds, and storing flags."""
 import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from scipy import stats
 
 from annotate import bias
 from annotate.bias import JudgementArrays, flags_from_arrays
 from annotate.flag_thresholds import DEFAULT_FLAG_THRESHOLDS, flag_threshold_errors, merged_flag_thresholds
-from annotate.models import AnnotatorFlag, Assignment, Judgement, TaskMode
+from annotate.models import AnnotatorFlag, Judgement, TaskMode
 from tests.annotate.simulated_annotators import (
     FAST, LENGTH, POSITION, RANDOM, SimulatedAnnotator, pool, ranks_for, simulate_arrays,
 )
-from tests.factories import ItemFactory, ProjectFactory, annotators_of
+from tests.factories import ItemFactory, ProjectFactory, annotators_of, judgement_of
 
 DEFAULTS = merged_flag_thresholds()
 
@@ -253,26 +252,14 @@ def test_project_validates_its_flag_thresholds():
 # -- the Django side --------------------------------------------------------------------------
 
 
-def judge(item, annotator, ranks, shown_order, seconds=20.0, ratings=None):
-    now = timezone.now()
-    assignment = Assignment.objects.create(
-        project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
-        shown_order=shown_order, leased_at=now, expires_at=now,
-    )
-    return Judgement.objects.create(
-        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
-        ratings=ratings, shown_order=shown_order, seconds_spent=seconds,
-    )
-
-
 @pytest.mark.django_db
 def test_load_judgement_arrays_reads_ranks_order_lengths_and_gold():
     project = ProjectFactory(task_mode=TaskMode.RANKING)
     alice, bob = annotators_of(project, 2)
     plain = ItemFactory(project=project, n_responses=3)
     gold = ItemFactory(project=project, n_responses=2, is_gold=True, gold_answer=[2, 1])
-    judge(plain, bob, [2, 1, 3], [1, 2, 0], seconds=7.5)
-    judge(gold, alice, [1, 2], [1, 0])
+    judgement_of(plain, bob, ranks=[2, 1, 3], shown_order=[1, 2, 0], seconds=7.5)
+    judgement_of(gold, alice, ranks=[1, 2], shown_order=[1, 0])
 
     data = bias.load_judgement_arrays(project)
 
@@ -292,7 +279,7 @@ def test_load_judgement_arrays_uses_ratings_for_rating_projects():
     project = ProjectFactory(task_mode=TaskMode.RATING)
     [carol] = annotators_of(project, 1)
     item = ItemFactory(project=project, n_responses=2)
-    judge(item, carol, None, [0, 1], ratings=[4, 2])
+    judgement_of(item, carol, ratings=[4, 2], shown_order=[0, 1])
     data = bias.load_judgement_arrays(project)
     assert data.scores.tolist() == [[4.0, 2.0]]
     assert data.unit == "ratings"
@@ -310,8 +297,8 @@ def test_refresh_flags_upserts_and_deactivates_cleared_flags():
     biased, steady = annotators_of(project, 2)
     items = [ItemFactory(project=project) for _ in range(12)]
     for number, item in enumerate(items):
-        judge(item, biased, [1, 2], [0, 1], seconds=1.0)  # always the first shown, always 1 s
-        judge(item, steady, [1, 2], [number % 2, 1 - number % 2], seconds=60.0 + number * 9)
+        judgement_of(item, biased, ranks=[1, 2], shown_order=[0, 1], seconds=1.0)  # always the first shown, always 1 s
+        judgement_of(item, steady, ranks=[1, 2], shown_order=[number % 2, 1 - number % 2], seconds=60.0 + number * 9)
 
     assert bias.refresh_flags(project) == 4
     active = {(f.annotator_id, f.kind) for f in AnnotatorFlag.objects.filter(project=project, is_active=True)}
@@ -332,7 +319,7 @@ def test_compute_flags_thresholds_override_the_projects():
     project = ProjectFactory()
     [annotator] = annotators_of(project, 1)
     for item in [ItemFactory(project=project) for _ in range(5)]:
-        judge(item, annotator, [1, 2], [0, 1], seconds=0.5)
+        judgement_of(item, annotator, ranks=[1, 2], shown_order=[0, 1], seconds=0.5)
     assert bias.compute_flags(project) == []
     kinds = {r.kind for r in bias.compute_flags(project, thresholds={"min_judgements": 5, "alpha": 0.05})}
     assert kinds == {"too_fast", "uniform_timing", "straight_lining"}
