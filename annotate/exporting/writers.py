@@ -107,9 +107,10 @@ class HfWriter(_ColumnarWriter):
         splits = {}
         for split in SPLITS:
             path = self._scratch / f"{split}.arrow"
-            splits[split] = datasets.Dataset(
-                MemoryMappedTable.from_file(str(path)), split=split, fingerprint=file_sha256(path)[:16]
-            )
+            table = MemoryMappedTable.from_file(str(path))
+            # datasets cannot load back an empty split it saved, so an empty split is left out of hf/.
+            if table.num_rows:
+                splits[split] = datasets.Dataset(table, split=split, fingerprint=file_sha256(path)[:16])
         datasets.DatasetDict(splits).save_to_disk(str(self._root / "hf"))
         del splits
         shutil.rmtree(self._scratch)
