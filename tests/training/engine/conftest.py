@@ -28,6 +28,15 @@ def marker_sft(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def sft_run(tiny_model, marker_sft, tmp_path_factory):
+    """(result, reporter) of the tiny model tuned on marker demonstrations: PPO's starting policy."""
+    reporter = MemoryReporter()
+    result = train("sft", marker_sft, tmp_path_factory.mktemp("sft-run"), reporter,
+                   base_model=tiny_model, learning_rate=5e-3, max_steps=40, save_steps=40)
+    return result, reporter
+
+
+@pytest.fixture(scope="session")
 def reward_run(tiny_model, marker_pairs, tmp_path_factory):
     """(result, reporter) of a reward model trained on the marker pairs."""
     reporter = MemoryReporter()

@@ -1,15 +1,15 @@
-from transformers import AutoModelForCausalLM
-
-from training.engine.reporting import MemoryReporter
-from tests.training.engine.conftest import train
+from transformers import AutoModelForCausalLM, AutoTokenizer
 
 
-def test_sft_loss_falls_and_final_loads_as_a_causal_lm(tiny_model, marker_sft, tmp_path):
-    reporter = MemoryReporter()
-    result = train("sft", marker_sft, tmp_path, reporter, base_model=tiny_model, learning_rate=1e-3,
-                   max_steps=15, logging_steps=5, save_steps=15)
+def test_sft_loss_falls_and_final_generates_the_demonstrated_words(sft_run):
+    result, reporter = sft_run
     losses = [loss for _, loss in reporter.series("loss")]
-    assert result.outcome == "completed" and len(losses) == 3
-    assert losses[-1] < losses[0]
+    assert result.outcome == "completed" and len(losses) == 4
+    assert losses[-1] < losses[0] - 1
     assert result.metrics["eval_loss"] < losses[0]
-    AutoModelForCausalLM.from_pretrained(result.final_dir)
+
+    model = AutoModelForCausalLM.from_pretrained(result.final_dir)
+    tokenizer = AutoTokenizer.from_pretrained(result.final_dir)
+    prompt = tokenizer(["Tell me about cats."], return_tensors="pt")
+    output = model.generate(**prompt, max_new_tokens=6, do_sample=False)
+    assert tokenizer.decode(output[0, prompt["input_ids"].shape[1]:]).strip()
