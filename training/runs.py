@@ -10,6 +10,7 @@ machine does not allow:
 
 Retry is not a transition: it launches a new run with the same inputs.
 """
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,7 +125,8 @@ def launch(request: LaunchRequest, *, created_by=None) -> Run:
             base_model=config["base_model"], parent=request.parent, config=config,
             resume_on_worker_loss=request.resume_on_worker_loss, created_by=created_by,
         )
-        run.output_dir = f"run-{run.pk}"
+        # The random part keeps a new database's run 1 away from an old run 1's checkpoints.
+        run.output_dir = f"run-{run.pk}-{secrets.token_hex(4)}"
         run.save(update_fields=["output_dir"])
         enqueue(run)
     return run
@@ -161,7 +163,7 @@ def _move(run_id: int, to: str, **fields) -> Run:
         run.status = to
         for name, value in fields.items():
             setattr(run, name, value)
-        run.save()
+        run.save(update_fields=["status", *fields])
     return run
 
 

@@ -32,7 +32,7 @@ def test_launch_saves_a_queued_run_with_preset_then_overrides_and_sends_it_after
     assert run.config["learning_rate"] == 0.01
     assert run.config["max_steps"] == PRESETS["reward"]["cpu-smoke"]["max_steps"]
     assert run.base_model == run.config["base_model"] == "tiny"
-    assert run.output_dir == f"run-{run.pk}"
+    assert run.output_dir.startswith(f"run-{run.pk}-")
     assert len(callbacks) == 1
 
 
