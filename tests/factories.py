@@ -63,6 +63,26 @@ def annotators_of(project: Project, count: int, prefix: str = "annotator") -> li
     return users
 
 
+def make_judgement(item: Item, annotator, *, ranks=None, ratings=None, strength=None, seconds_spent: float = 12.0):
+    """A submitted assignment of `item` to `annotator` and its judgement (shown in canonical order)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotate.models import Assignment, Judgement
+
+    now = timezone.now()
+    order = list(range(len(ranks if ranks is not None else ratings)))
+    assignment = Assignment.objects.create(
+        project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
+        shown_order=order, leased_at=now, expires_at=now + timedelta(minutes=15),
+    )
+    return Judgement.objects.create(
+        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks, ratings=ratings,
+        strength=strength, shown_order=order, seconds_spent=seconds_spent,
+    )
+
+
 class RunFactory(factory.django.DjangoModelFactory):
     """A training run row as the launch service would save it (nothing is sent to a worker)."""
 
