@@ -133,6 +133,9 @@ class Assignment(models.Model):
     leased_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     skip_reason = models.TextField(blank=True)
+    edit_of = models.JSONField(
+        null=True, blank=True, help_text="After an undo: what was submitted before (ranks, ratings, strength, rationale)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -140,6 +143,8 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["annotator", "project", "state"], name="assignment_annotator_state"),
             models.Index(fields=["item", "state", "expires_at"], name="assignment_item_live"),
+            # expire_leases reads only the leases still open, however many assignments pile up.
+            models.Index(fields=["expires_at"], condition=Q(state="leased"), name="assignment_lease_expiry"),
         ]
 
     def __str__(self) -> str:
