@@ -16,7 +16,7 @@ from .reporter import RunReporter
 
 
 def dataset_location(run: Run) -> Path:
-    return Path(run.dataset_path)
+    return run.snapshot.path if run.snapshot_id else Path(run.dataset_path)
 
 
 def execute(run_id: int) -> Run | None:
