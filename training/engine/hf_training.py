@@ -6,12 +6,15 @@ from pathlib import Path
 
 import datasets
 import transformers
+from datasets import Dataset
 from transformers import AutoTokenizer, PrinterCallback, TrainerCallback
 
 from training.engine.checkpoints import last_checkpoint, save_final
 from training.engine.config import TrainingConfig
-from training.engine.device import DevicePlan
+from training.engine.data import Splits
+from training.engine.device import DevicePlan, plan_device
 from training.engine.reporting import Reporter, TrainingResult
+from training.engine.tiny import resolve_model_path
 
 # Metrics go to the Reporter; progress bars would only clutter the run's log.
 datasets.disable_progress_bars()
@@ -83,15 +86,26 @@ def load_tokenizer(model_path: str):
     return tokenizer
 
 
-def quiet(trainer):
-    """The reporter gets every log; the HF printer and progress bars would only clutter stdout."""
-    trainer.remove_callback(PrinterCallback)
-    return trainer
+def train_with_trl(trainer_class, args_class, splits: Splits, config: TrainingConfig, output_dir: Path,
+                   reporter: Reporter, *, resume: bool, lora_task_type: str, **method_args) -> TrainingResult:
+    """Build a TRL trainer for the config, train (resuming if asked), evaluate on the test split, write final/.
 
+    method_args are the method's own fields of its TRL config class (DPO's beta, ...).
+    """
+    model_path = resolve_model_path(config.base_model)
+    plan = plan_device(config.precision)
+    callback = ReporterCallback(reporter)
+    trainer = trainer_class(
+        model=model_path,
+        args=args_class(**trainer_arguments(config, output_dir, plan, evaluate=bool(splits.test)), **method_args),
+        train_dataset=Dataset.from_list(splits.train),
+        eval_dataset=Dataset.from_list(splits.test) if splits.test else None,
+        processing_class=load_tokenizer(model_path),
+        peft_config=lora_arguments(config, lora_task_type),
+        callbacks=[callback],
+    )
+    trainer.remove_callback(PrinterCallback)  # the reporter gets every log already
 
-def train_and_save(trainer, callback: ReporterCallback, output_dir: Path, reporter: Reporter, *,
-                   resume: bool) -> TrainingResult:
-    """Train (from the last checkpoint when resuming), evaluate on the test split, write final/."""
     checkpoint = last_checkpoint(output_dir) if resume else None
     if resume and checkpoint is None:
         reporter.text("no checkpoint to resume from: starting at step 0")

@@ -131,13 +131,15 @@ def write_marker_dataset(folder, *, n_train: int = 256, n_test: int = 64, kind: 
                          seed: int = 0) -> Path:
     """A snapshot-shaped folder (jsonl/train.jsonl, jsonl/test.jsonl) of the marker task.
 
-    kind "sft" keeps prompt + chosen as {"prompt", "completion"} demonstrations.
+    kind "sft" writes {"prompt", "completion"} demonstrations, half of them with the marker:
+    a policy tuned on them says it sometimes, which PPO can then reinforce.
     """
     folder = Path(folder)
     (folder / "jsonl").mkdir(parents=True, exist_ok=True)
     rows = marker_pairs(n_train + n_test, seed=seed)
     if kind == "sft":
-        rows = [{"prompt": row["prompt"], "completion": row["chosen"]} for row in rows]
+        rows = [{"prompt": row["prompt"], "completion": row["chosen" if number % 2 else "rejected"]}
+                for number, row in enumerate(rows)]
     for split, part in (("train", rows[:n_train]), ("test", rows[n_train:])):
         with open(folder / "jsonl" / f"{split}.jsonl", "w") as out:
             out.writelines(json.dumps(row) + "\n" for row in part)
