@@ -53,7 +53,7 @@ DATA_DIR = Path(os.environ.get("PREFSTACK_DATA_DIR", BASE_DIR / "var")).resolve(
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 UPLOAD_DIR = DATA_DIR / "uploads"
 SNAPSHOT_DIR = DATA_DIR / "snapshots"
-RUNS_DIR = DATA_DIR / "runs"
+RUNS_DIR = Path(os.environ.get("PREFSTACK_RUNS_DIR", DATA_DIR / "runs")).resolve()
 
 
 def _secret_key() -> str:

@@ -122,3 +122,16 @@ def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order
         assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
         ratings=ratings, shown_order=shown_order, seconds_spent=seconds,
     )
+
+
+class RunFactory(factory.django.DjangoModelFactory):
+    """A training run row as the launch service would save it (nothing is sent to a worker)."""
+
+    class Meta:
+        model = "training.Run"
+
+    kind = "reward"
+    base_model = "tiny"
+    dataset_path = "/nonexistent/train.jsonl"
+    config = factory.LazyAttribute(lambda run: config_to_dict(config_from_dict(run.kind, {"base_model": run.base_model})))
+    output_dir = factory.Sequence(lambda n: f"factory-run-{n}")

@@ -21,7 +21,7 @@ class RunAdmin(admin.ModelAdmin):
     list_display = ["__str__", "kind", "status_badge", "base_model", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
     search_fields = ["name", "base_model", "dataset_path"]
-    list_select_related = ["parent"]
+    list_select_related = ["parent", "snapshot__project"]
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run):
@@ -58,7 +58,8 @@ class RunAdmin(admin.ModelAdmin):
             data = form.cleaned_data
             request_fields = {
                 "kind": data["kind"], "base_model": data["base_model"].strip(), "preset": data["preset"],
-                "config_overrides": data["config_overrides"], "dataset_path": data["dataset_path"].strip(),
+                "config_overrides": data["config_overrides"], "snapshot": data["snapshot"],
+                "dataset_path": data["dataset_path"].strip(),
                 "parent": data["parent"], "name": data["name"], "resume_on_worker_loss": data["resume_on_worker_loss"],
             }
             try:
@@ -73,7 +74,7 @@ class RunAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         self._require(request, "view")
-        run = get_object_or_404(Run.objects.select_related("parent", "created_by"), pk=object_id)
+        run = get_object_or_404(Run.objects.select_related("parent", "created_by", "snapshot__project"), pk=object_id)
         others = Run.objects.exclude(pk=run.pk).filter(kind=run.kind)[:50]
         context = self._context(
             request, title=str(run), original=run, others=others, can_resume=runs.has_checkpoint(run),

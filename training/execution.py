@@ -16,7 +16,7 @@ from .reporter import RunReporter
 
 
 def dataset_location(run: Run) -> Path:
-    return Path(run.dataset_path)
+    return run.snapshot.path if run.snapshot_id else Path(run.dataset_path)
 
 
 def execute(run_id: int) -> Run | None:
@@ -29,6 +29,7 @@ def execute(run_id: int) -> Run | None:
         return None
     limit = timedelta(seconds=settings.TRAINING_TIME_LIMIT_SECONDS)
     reporter = RunReporter(run, log_file=run.output_path / "train.log", deadline=timezone.now() + limit)
+    failure = None
     try:
         with liveness.Heartbeat(run.pk):
             result = run_training(
@@ -36,12 +37,14 @@ def execute(run_id: int) -> Run | None:
                 reporter, resume=run.resume_requested,
             )
     except SoftTimeLimitExceeded:
-        return runs.fail(run.pk, f"Stopped: the time limit of {limit} was reached.")
+        failure = f"Stopped: the time limit of {limit} was reached."
     except Exception as error:
         reporter.text(traceback.format_exc())
-        return runs.fail(run.pk, f"{type(error).__name__}: {error}")
+        failure = f"{type(error).__name__}: {error}"
     finally:
-        reporter.close()
+        reporter.close()  # the log tail is in the row before the outcome is
+    if failure:
+        return runs.fail(run.pk, failure)
     if reporter.stop_reason == "time limit":
         return runs.fail(run.pk, f"Stopped at step {result.step}: the time limit of {limit} was reached.")
     return runs.finish(run.pk, cancelled=result.outcome == "cancelled", step=result.step)

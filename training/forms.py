@@ -2,6 +2,8 @@ from django import forms
 
 from training.engine.config import PRESETS
 
+from annotate.models import Snapshot
+
 from .models import Run
 
 PRESET_NAMES = sorted({name for presets in PRESETS.values() for name in presets})
@@ -10,8 +12,12 @@ PRESET_NAMES = sorted({name for presets in PRESETS.values() for name in presets}
 class LaunchRunForm(forms.Form):
     name = forms.CharField(required=False, max_length=200)
     kind = forms.ChoiceField(choices=Run.Kind.choices)
+    snapshot = forms.ModelChoiceField(
+        Snapshot.objects.filter(status=Snapshot.Status.READY).select_related("project"), required=False,
+        help_text="The exported data to train on (pairs for reward and DPO, SFT rows for SFT, either for PPO).",
+    )
     dataset_path = forms.CharField(
-        required=False, max_length=1000, help_text="A .jsonl file or a snapshot folder on the worker's disk."
+        required=False, max_length=1000, help_text="Instead of a snapshot: a .jsonl file or a snapshot folder on the worker's disk."
     )
     base_model = forms.CharField(
         required=False, max_length=1000,

@@ -28,6 +28,10 @@ class Run(models.Model):
 
     name = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    snapshot = models.ForeignKey(
+        "annotate.Snapshot", null=True, blank=True, on_delete=models.PROTECT, related_name="runs",
+        help_text="The exported data it trains on; a ready snapshot never changes, so the run can be repeated.",
+    )
     dataset_path = models.CharField(
         max_length=1000, blank=True, help_text="A .jsonl file or snapshot folder; used when no snapshot is chosen."
     )

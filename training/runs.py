@@ -10,6 +10,7 @@ machine does not allow:
 
 Retry is not a transition: it launches a new run with the same inputs.
 """
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from training.engine.config import ConfigError, PRESETS, config_from_dict, config_to_dict
+
+from annotate.models import Snapshot
 
 from .models import Run
 
@@ -30,6 +33,15 @@ TRANSITIONS = {
     Status.FAILED: {Status.QUEUED},
     Status.CANCELLED: {Status.QUEUED},
     Status.SUCCEEDED: set(),
+}
+
+
+# Which snapshot kinds each run kind can read (PPO only needs the prompts).
+SNAPSHOT_KINDS = {
+    Run.Kind.REWARD: (Snapshot.Kind.PAIRS,),
+    Run.Kind.DPO: (Snapshot.Kind.PAIRS,),
+    Run.Kind.SFT: (Snapshot.Kind.SFT,),
+    Run.Kind.PPO: (Snapshot.Kind.PAIRS, Snapshot.Kind.SFT),
 }
 
 
@@ -59,7 +71,7 @@ class LaunchRequest:
     base_model: str = ""
     preset: str = ""
     config_overrides: dict | None = None
-    snapshot: object = None  # annotate.models.Snapshot
+    snapshot: Snapshot | None = None
     dataset_path: str = ""
     parent: Run | None = None
     name: str = ""
@@ -99,8 +111,12 @@ def _data_source_errors(request: LaunchRequest) -> dict[str, str]:
     if request.snapshot is not None and request.dataset_path:
         return {"dataset_path": "choose a snapshot or a dataset path, not both"}
     if request.snapshot is not None:
-        if request.snapshot.status != "ready":
-            return {"snapshot": f"snapshot {request.snapshot.pk} is not ready ({request.snapshot.status})"}
+        snapshot = request.snapshot
+        if snapshot.status != Snapshot.Status.READY:
+            return {"snapshot": f"snapshot {snapshot.pk} is not ready ({snapshot.status})"}
+        wanted = SNAPSHOT_KINDS[request.kind]
+        if snapshot.kind not in wanted:
+            return {"snapshot": f"a {request.kind} run trains on a {' or '.join(wanted)} snapshot; this one is {snapshot.kind}"}
         return {}
     if not request.dataset_path:
         return {"dataset_path": "choose a snapshot or give a dataset path (a .jsonl file or a snapshot folder)"}
@@ -120,11 +136,12 @@ def launch(request: LaunchRequest, *, created_by=None) -> Run:
         raise LaunchError(errors)
     with transaction.atomic():
         run = Run.objects.create(
-            name=request.name, kind=request.kind, dataset_path=request.dataset_path,
+            name=request.name, kind=request.kind, snapshot=request.snapshot, dataset_path=request.dataset_path,
             base_model=config["base_model"], parent=request.parent, config=config,
             resume_on_worker_loss=request.resume_on_worker_loss, created_by=created_by,
         )
-        run.output_dir = f"run-{run.pk}"
+        # The random part keeps a new database's run 1 away from an old run 1's checkpoints.
+        run.output_dir = f"run-{run.pk}-{secrets.token_hex(4)}"
         run.save(update_fields=["output_dir"])
         enqueue(run)
     return run
@@ -135,7 +152,7 @@ def retry(run: Run, *, created_by=None) -> Run:
     if run.is_active:
         raise InvalidTransition(f"run {run.pk} is still {run.status}; cancel it before retrying")
     request = LaunchRequest(
-        kind=run.kind, base_model=run.base_model, config_overrides=run.config,
+        kind=run.kind, base_model=run.base_model, config_overrides=run.config, snapshot=run.snapshot,
         dataset_path=run.dataset_path, parent=run.parent, name=run.name,
         resume_on_worker_loss=run.resume_on_worker_loss,
     )
@@ -161,7 +178,7 @@ def _move(run_id: int, to: str, **fields) -> Run:
         run.status = to
         for name, value in fields.items():
             setattr(run, name, value)
-        run.save()
+        run.save(update_fields=["status", *fields])
     return run
 
 

@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import RunFactory
+from annotate.models import Snapshot
+from tests.factories import ProjectFactory, RunFactory
 from training.models import Run, RunMetric
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +168,13 @@ def test_annotators_without_permissions_cannot_launch(client, django_user_model)
     user = django_user_model.objects.create(username="staff-no-perms", is_staff=True)
     client.force_login(user)
     assert client.get(LAUNCH).status_code == 403
+
+
+def test_launching_on_a_snapshot_and_the_run_page_links_to_it(admin_client, django_capture_on_commit_callbacks):
+    snapshot = Snapshot.objects.create(project=ProjectFactory(), kind="pairs", status="ready", folder="p/000001")
+    with django_capture_on_commit_callbacks():
+        admin_client.post(LAUNCH, launch_form(snapshot=snapshot.pk))
+    run = Run.objects.get()
+    assert run.snapshot == snapshot
+    page = admin_client.get(reverse("admin:training_run_change", args=[run.pk])).content.decode()
+    assert reverse("admin:annotate_snapshot_change", args=[snapshot.pk]) in page

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from tests.factories import RunFactory
+from annotate.models import Snapshot
+from tests.factories import ProjectFactory, RunFactory
 from training import runs
 from training.engine.config import PRESETS
 from training.models import Run
@@ -32,7 +33,7 @@ def test_launch_saves_a_queued_run_with_preset_then_overrides_and_sends_it_after
     assert run.config["learning_rate"] == 0.01
     assert run.config["max_steps"] == PRESETS["reward"]["cpu-smoke"]["max_steps"]
     assert run.base_model == run.config["base_model"] == "tiny"
-    assert run.output_dir == f"run-{run.pk}"
+    assert run.output_dir.startswith(f"run-{run.pk}-")
     assert len(callbacks) == 1
 
 
@@ -167,3 +168,33 @@ def test_retry_launches_a_new_run_with_the_same_inputs(pairs_file):
 def test_an_active_run_cannot_be_retried():
     with pytest.raises(runs.InvalidTransition, match="cancel it before retrying"):
         runs.retry(RunFactory(status=Status.RUNNING))
+
+
+def snapshot(kind="pairs", status="ready"):
+    return Snapshot.objects.create(project=ProjectFactory(), kind=kind, status=status, folder="p/000001")
+
+
+def test_a_run_can_train_on_a_ready_snapshot():
+    ready = snapshot()
+    run = runs.launch(runs.LaunchRequest(kind="reward", snapshot=ready))
+    assert run.snapshot == ready and run.dataset_path == ""
+
+
+@pytest.mark.parametrize(
+    ("kind", "snapshot_fields", "words"),
+    [
+        ("reward", {"status": "running"}, "is not ready (running)"),
+        ("reward", {"kind": "sft"}, "a reward run trains on a pairs snapshot; this one is sft"),
+        ("sft", {"kind": "pairs"}, "a sft run trains on a sft snapshot; this one is pairs"),
+    ],
+)
+def test_unusable_snapshots_are_refused(kind, snapshot_fields, words):
+    with pytest.raises(runs.LaunchError) as caught:
+        runs.launch(runs.LaunchRequest(kind=kind, snapshot=snapshot(**snapshot_fields)))
+    assert words in caught.value.errors["snapshot"]
+
+
+def test_a_snapshot_and_a_dataset_path_together_are_refused(pairs_file):
+    with pytest.raises(runs.LaunchError) as caught:
+        runs.launch(runs.LaunchRequest(kind="reward", snapshot=snapshot(), dataset_path=str(pairs_file)))
+    assert caught.value.errors["dataset_path"] == "choose a snapshot or a dataset path, not both"
