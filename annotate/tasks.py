@@ -1,6 +1,10 @@
 """Celery tasks of the annotate app (queue `default`): they load a row, call a service, save."""
 from celery import shared_task
 
+from . import bias
+from .flag_refresh import request_refresh_of_active_projects
+from .models import Project
+
 
 @shared_task
 def build_snapshot(snapshot_id: int) -> dict:
@@ -10,14 +14,6 @@ def build_snapshot(snapshot_id: int) -> dict:
     snapshot = Snapshot.objects.get(pk=snapshot_id)
     build(snapshot)
     return {"snapshot": snapshot.pk, "sha256": snapshot.sha256}
-
-
-"""Celery tasks of the annotate app; each loads a row, calls a service, saves."""
-from celery import shared_task
-
-from . import bias
-from .flag_refresh import request_refresh_of_active_projects
-from .models import Project
 
 
 @shared_task(name="annotate.tasks.refresh_project_flags")

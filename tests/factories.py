@@ -2,13 +2,10 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from annotate.models import Item, Membership, Project, Response, TaskMode
-from training.engine.config import config_from_dict, config_to_dict
-
-
 from django.utils import timezone
 
 from annotate.models import Assignment, Item, Judgement, Membership, Project, Response, TaskMode
+from training.engine.config import config_from_dict, config_to_dict
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -81,26 +78,6 @@ class RunFactory(factory.django.DjangoModelFactory):
     output_dir = factory.Sequence(lambda n: f"factory-run-{n}")
 
 
-def make_judgement(item: Item, annotator, *, ranks=None, ratings=None, strength=None, seconds_spent: float = 12.0):
-    """A submitted assignment of `item` to `annotator` and its judgement (shown in canonical order)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from annotate.models import Assignment, Judgement
-
-    now = timezone.now()
-    order = list(range(len(ranks if ranks is not None else ratings)))
-    assignment = Assignment.objects.create(
-        project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
-        shown_order=order, leased_at=now, expires_at=now + timedelta(minutes=15),
-    )
-    return Judgement.objects.create(
-        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks, ratings=ratings,
-        strength=strength, shown_order=order, seconds_spent=seconds_spent,
-    )
-
-
 def project_for(annotator, *, items: int = 2, n_responses: int | None = None, **fields) -> Project:
     """A project without gold items, with `annotator` as a member and `items` items."""
     project = ProjectFactory(gold_rate=0.0, **fields)
@@ -110,7 +87,9 @@ def project_for(annotator, *, items: int = 2, n_responses: int | None = None, **
     return project
 
 
-def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order=None, seconds=20.0) -> Judgement:
+def judgement_of(
+    item: Item, annotator, *, ranks=None, ratings=None, strength=None, shown_order=None, seconds=20.0
+) -> Judgement:
     """A submitted judgement with its assignment, written directly (tests of the queue use the queue)."""
     now = timezone.now()
     shown_order = shown_order if shown_order is not None else list(range(len(ranks or ratings)))
@@ -120,18 +99,5 @@ def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order
     )
     return Judgement.objects.create(
         assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
-        ratings=ratings, shown_order=shown_order, seconds_spent=seconds,
+        ratings=ratings, strength=strength, shown_order=shown_order, seconds_spent=seconds,
     )
-
-
-class RunFactory(factory.django.DjangoModelFactory):
-    """A training run row as the launch service would save it (nothing is sent to a worker)."""
-
-    class Meta:
-        model = "training.Run"
-
-    kind = "reward"
-    base_model = "tiny"
-    dataset_path = "/nonexistent/train.jsonl"
-    config = factory.LazyAttribute(lambda run: config_to_dict(config_from_dict(run.kind, {"base_model": run.base_model})))
-    output_dir = factory.Sequence(lambda n: f"factory-run-{n}")

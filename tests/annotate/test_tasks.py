@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from annotate.models import AnnotatorFlag, Project, Snapshot, TaskMode
 from annotate.tasks import build_snapshot, refresh_project_flags
-from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, judgement_of, make_judgement
+from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.worker
 
@@ -42,7 +42,7 @@ def judged_project(settings):
     for _ in range(5):
         item = ItemFactory(project=project)
         for user in users:
-            make_judgement(item, user, ranks=[1, 2, 3, 4])
+            judgement_of(item, user, ranks=[1, 2, 3, 4])
     yield project
     shutil.rmtree(settings.SNAPSHOT_DIR / project.slug, ignore_errors=True)
 

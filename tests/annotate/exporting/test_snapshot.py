@@ -1,10 +1,11 @@
 import json
 
 import pytest
+from django.utils import timezone
 
 from annotate.export import ExportOptionsError, SnapshotError, build_snapshot, create_snapshot
-from annotate.models import Membership, Snapshot, TaskMode
-from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, make_judgement
+from annotate.models import AnnotatorFlag, Membership, Snapshot, TaskMode
+from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ def ranking_project(items: int = 12, annotators: int = 3):
     for _ in range(items):
         item = ItemFactory(project=project)
         for user in users:
-            make_judgement(item, user, ranks=[1, 2, 3, 4])
+            judgement_of(item, user, ranks=[1, 2, 3, 4])
     return project, users
 
 
@@ -117,7 +118,7 @@ def test_the_split_keeps_each_item_on_one_side_and_is_deterministic():
 def test_gold_items_are_left_out_unless_asked_for():
     project, users = ranking_project(items=1, annotators=1)
     gold = ItemFactory(project=project, is_gold=True, gold_answer=[1, 2, 3, 4])
-    make_judgement(gold, users[0], ranks=[1, 2, 3, 4])
+    judgement_of(gold, users[0], ranks=[1, 2, 3, 4])
     assert create_snapshot(project, options=jsonl_only()).counts["rows"]["train"] == 6
     assert create_snapshot(project, options=jsonl_only(exclude_gold=False)).counts["rows"]["train"] == 12
 
@@ -150,8 +151,8 @@ def test_conversational_rows_hold_messages():
     (user,) = annotators_of(project, 1)
     chat = ItemFactory(project=project, prompt=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}])
     plain = ItemFactory(project=project, prompt="Hello?")
-    make_judgement(chat, user, ranks=[2, 1], strength=3)
-    make_judgement(plain, user, ranks=[1, 2])
+    judgement_of(chat, user, ranks=[2, 1], strength=3)
+    judgement_of(plain, user, ranks=[1, 2])
     chat_row, plain_row = read_jsonl(create_snapshot(project, options=jsonl_only(format="conversational")))
     assert chat_row == {
         "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}],
@@ -184,10 +185,14 @@ def test_several_projects_go_into_one_snapshot():
         create_snapshot(first, options={"project_ids": [999999]})
 
 
-def test_excluding_flagged_annotators_says_when_flags_are_missing():
-    project, _ = ranking_project(items=1, annotators=1)
-    with pytest.raises(ExportOptionsError, match="exclude_flagged"):
-        create_snapshot(project, options={"exclude_flagged": True})
+def test_annotators_with_active_flags_are_left_out_when_asked():
+    project, (honest, biased, cleared) = ranking_project(items=2)
+    flag = {"project": project, "kind": AnnotatorFlag.Kind.POSITION_BIAS, "reason": "test", "statistic": 0.9,
+            "computed_at": timezone.now()}
+    AnnotatorFlag.objects.create(annotator=biased, **flag)
+    AnnotatorFlag.objects.create(annotator=cleared, is_active=False, **flag)
+    assert create_snapshot(project, options={"exclude_flagged": True}).annotators == sorted([honest.username, cleared.username])
+    assert len(create_snapshot(project).annotators) == 3
 
 
 def test_progress_rows_and_counts_survive_a_reload():
