@@ -182,7 +182,7 @@ def percentile_ms(sorted_seconds: list[float], percent: float) -> float | None:
 
 
 def explain_hot_path(project) -> list[dict]:
-    """EXPLAIN every SELECT/UPDATE of one next_assignment + submit by a fresh annotator (rolled back);
+    """EXPLAIN every SELECT/UPDATE of next_assignment + submit (regular, then gold) by a fresh annotator;
     lists any full scan of a table that grows with the project."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
@@ -192,8 +192,10 @@ def explain_hot_path(project) -> list[dict]:
 
     annotator = get_user_model().objects.get(pk=new_annotators(project, 1, "explain")[0])
     with CaptureQueriesContext(connection) as captured:
-        assignment = next_assignment(project, annotator)
-        submit(assignment.pk, annotator, ranks=[1, 2], seconds_spent=3.0)
+        for gold_rate in (0.0, 1.0):  # a regular item, then a gold one
+            project.gold_rate = gold_rate
+            assignment = next_assignment(project, annotator)
+            submit(assignment.pk, annotator, ranks=[1, 2], seconds_spent=3.0)
     statements = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "UPDATE"))]
     if connection.vendor == "postgresql":
         prefix, full_scan = "EXPLAIN (ANALYZE, BUFFERS) ", "Seq Scan on "
@@ -272,7 +274,7 @@ def print_table(results: list[dict]) -> None:
                   f"{floor['write_commit_p50_ms']:>9}/{floor['write_commit_p99_ms']:<6}")
     for result in results:
         scans = [scan for plan in result["plans"] for scan in plan["full_scans"]]
-        print(f"{result['database']}: {len(result['plans'])} statements of one next+submit explained on the largest "
+        print(f"{result['database']}: {len(result['plans'])} statements of two next+submit explained on the largest "
               f"project; full scans: {', '.join(scans) if scans else 'none'}")
 
 
