@@ -215,7 +215,8 @@ def test_xss_payload_in_a_response_is_shown_as_text_and_never_runs(page, live_se
     project = project_for(annotator, items=0)
     item = ItemFactory(project=project, prompt="<script>window.__xss = 'prompt'</script>Which is safer?")
     payload = ('<img src=x onerror="window.__xss=\'img\'"> <svg onload="alert(1)"></svg> '
-               "[click me](javascript:window.__xss='link') <script>alert('script')</script>")
+               "[click me](javascript:window.__xss='link') <script>alert('script')</script> "
+               '<b hx-on:click="window.__xss=\'htmx\'">htmx</b>')
     item.responses.filter(position=0).update(text=payload)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
