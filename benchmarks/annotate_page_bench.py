@@ -59,6 +59,8 @@ def measure(items: int) -> dict:
     from django.conf import settings
     from django.db import connection
 
+    settings.DEBUG = False  # as in production (and as Django's test runner does): no log of every query
+
     if connection.vendor == "sqlite":
         # A file, not the in-memory default, so the server thread shares the data.
         connection.settings_dict["TEST"]["NAME"] = str(Path(settings.DATA_DIR) / "annotate_page_bench.sqlite3")
