@@ -117,7 +117,7 @@ def build_data(count: int) -> tuple[str, dict]:
     user = get_user_model().objects.create_user("bench-annotator", password="bench-password-123")
     text = "A response of a realistic length, with `code`, a list:\n\n- one\n- two\n\n" + "Some prose. " * 40
     projects = {}
-    for mode, responses, keys in [(TaskMode.PAIRWISE, 2, ["1"]), (TaskMode.RANKING, 4, ["2", "4", "1", "3"])]:
+    for mode, responses, keys in [(TaskMode.PAIRWISE, 2, ["1"]), (TaskMode.RANKING, 4, ["2", "4", "1"])]:
         project = Project.objects.create(name=f"Bench {mode}", slug=f"bench-{mode}", task_mode=mode, gold_rate=0)
         Membership.objects.create(project=project, user=user)
         for n in range(count):
