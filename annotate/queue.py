@@ -182,6 +182,7 @@ def expire_leases(*, now: datetime | None = None) -> int:
 
 
 def progress(project: Project, annotator) -> dict:
+    """Counts for progress bars: this annotator's judgements, and the project's items and judgements."""
     items = Item.objects.filter(project=project)
     total = items.count()
     return {
