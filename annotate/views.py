@@ -113,7 +113,7 @@ def _change_posted_assignment(request, slug: str, change):
 
 def _posted_assignment(request, project: Project) -> Assignment | None:
     assignment_id = request.POST.get("assignment", "")
-    if not assignment_id.isdigit():
+    if not assignment_id.isdecimal() or len(assignment_id) > 18:  # beyond a bigint: no such row
         return None
     return (
         Assignment.objects.select_related("item")

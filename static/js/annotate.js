@@ -81,6 +81,8 @@
   function rankNext(number) {
     if (!cardByNumber(number) || rankingOrder.includes(number)) return;
     rankingOrder.push(number);
+    const left = cards().map((card) => Number(card.dataset.number)).filter((n) => !rankingOrder.includes(n));
+    if (left.length === 1) rankingOrder.push(left[0]); // the last place has only one candidate
     applyRanking();
   }
 

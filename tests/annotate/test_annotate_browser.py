@@ -54,7 +54,7 @@ def page(browser, live_server, client, annotator):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
     page = context.new_page()
-    page.set_default_timeout(5000)
+    page.set_default_timeout(15000)  # generous: the test machine is often crowded
     yield page
     context.close()
 
@@ -130,7 +130,11 @@ def test_rank_four_responses_by_keyboard(page, live_server, annotator):
     project = project_for(annotator, task_mode=TaskMode.RANKING, n_responses=4, allow_ties=False)
     open_project(page, live_server, project)
     assignment = current_assignment(page)
-    for key in ["3", "1", "4", "Backspace", "2", "4"]:
+    for key in ["3", "1", "4"]:  # the fourth places itself
+        page.keyboard.press(key)
+    assert page.locator("#ranking-tray li.ranked").all_inner_texts() == [
+        "Response 3", "Response 1", "Response 4", "Response 2"]
+    for key in ["Backspace", "Backspace", "2"]:
         page.keyboard.press(key)
     assert page.locator("#ranking-tray li.ranked").all_inner_texts() == [
         "Response 3", "Response 1", "Response 2", "Response 4"]
@@ -215,7 +219,8 @@ def test_xss_payload_in_a_response_is_shown_as_text_and_never_runs(page, live_se
     project = project_for(annotator, items=0)
     item = ItemFactory(project=project, prompt="<script>window.__xss = 'prompt'</script>Which is safer?")
     payload = ('<img src=x onerror="window.__xss=\'img\'"> <svg onload="alert(1)"></svg> '
-               "[click me](javascript:window.__xss='link') <script>alert('script')</script>")
+               "[click me](javascript:window.__xss='link') <script>alert('script')</script> "
+               '<b hx-on:click="window.__xss=\'htmx\'">htmx</b>')
     item.responses.filter(position=0).update(text=payload)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -227,3 +232,13 @@ def test_xss_payload_in_a_response_is_shown_as_text_and_never_runs(page, live_se
     assert page.locator(".response img, .response svg, .response script").count() == 0
     assert "<img src=x onerror=" in page.inner_text(f'.response[data-position="0"]')
     screenshot(page, "xss")
+
+
+def test_a_session_that_ran_out_goes_to_the_login_page_instead_of_nesting_it(page, live_server, annotator):
+    project = project_for(annotator)
+    open_project(page, live_server, project)
+    page.context.clear_cookies(name="sessionid")  # the CSRF cookie outlives a session
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/accounts/login/?next=*")
+    assert page.locator("#judgement").count() == 0 and page.is_visible("input[name=username]")

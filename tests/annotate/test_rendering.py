@@ -89,6 +89,7 @@ XSS_PAYLOADS = [
     "```js onload=alert(1)\nalert(1)\n```",
     "`<img src=x onerror=alert(1)>`",
     "<!--<img src=x onerror=alert(1)>-->",
+    '<div hx-get="/admin/" hx-trigger="load" hx-on:click="alert(1)">htmx</div>',
     "<a href='/accounts/logout/'>log out</a>",
     "[same site](/admin/)",
 ]

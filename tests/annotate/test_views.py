@@ -262,6 +262,13 @@ def test_changing_an_answer_after_the_undo_window_is_refused_kindly(client_of, a
     assert Judgement.objects.get(assignment=assignment).ranks == [1, 1]
 
 
+@pytest.mark.parametrize("assignment_id", ["", "abc", "²", "9" * 30, "-1"])
+def test_a_garbled_assignment_id_is_refused_kindly(client_of, annotator, assignment_id):
+    project = project_for(annotator)
+    response = post(client_of, project, "submit", {"assignment": assignment_id, "preferred": "tie"}, **HTMX)
+    assert response.status_code == 200 and 'data-state="not_your_lease"' in response.content.decode()
+
+
 # ---- states ---------------------------------------------------------------------------
 
 
