@@ -41,7 +41,7 @@ def _marks(low: float, high: float) -> list[float]:
     return [low, round((low + high) / 2, 2), high]
 
 
-def heatmap(labels: list[str], values: list[list[float | None]], *, cell: int = 18, gutter: int = 110) -> dict:
+def heatmap(labels: list[str], values: list[list[float | None]], *, cell: int = 22, gutter: int = 110) -> dict:
     """Cells of a labelled square matrix of values in [0, 1], darker blue = higher; None is grey.
 
     Returns {"size", "gutter", "cell", "labels": [(offset, label)], "cells": [(x, y, fill, title)]}.
