@@ -50,6 +50,9 @@ class Project(models.Model):
         validators=[validate_flag_thresholds],
         help_text="Overrides of the bias and quality flag thresholds, e.g. {\"alpha\": 0.05}; unset keys keep their defaults.",
     )
+    flags_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Set while a recomputation of the flags is queued."
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -139,6 +142,9 @@ class Assignment(models.Model):
     leased_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     skip_reason = models.TextField(blank=True)
+    edit_of = models.JSONField(
+        null=True, blank=True, help_text="After an undo: what was submitted before (ranks, ratings, strength, rationale)."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -146,6 +152,8 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["annotator", "project", "state"], name="assignment_annotator_state"),
             models.Index(fields=["item", "state", "expires_at"], name="assignment_item_live"),
+            # expire_leases reads only the leases still open, however many assignments pile up.
+            models.Index(fields=["expires_at"], condition=Q(state="leased"), name="assignment_lease_expiry"),
         ]
 
     def __str__(self) -> str:

@@ -214,3 +214,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Bias and quality flags are recomputed in the background: after every this many judgements
+# of a project, and by Celery beat every FLAG_REFRESH_SECONDS for every open project.
+FLAG_REFRESH_EVERY_SUBMITS = env_int("FLAG_REFRESH_EVERY_SUBMITS", 50)
+CELERY_BEAT_SCHEDULE = {
+    "refresh-annotator-flags": {
+        "task": "annotate.tasks.refresh_all_project_flags",
+        "schedule": env_int("FLAG_REFRESH_SECONDS", 3600),
+    },
+}

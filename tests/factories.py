@@ -2,7 +2,9 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from annotate.models import Item, Membership, Project, Response, TaskMode
+from django.utils import timezone
+
+from annotate.models import Assignment, Item, Judgement, Membership, Project, Response, TaskMode
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -60,3 +62,17 @@ def annotators_of(project: Project, count: int, prefix: str = "annotator") -> li
     users = [UserFactory(username=f"{prefix}-{project.slug}-{i}") for i in range(count)]
     Membership.objects.bulk_create(Membership(project=project, user=user) for user in users)
     return users
+
+
+def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order=None, seconds=20.0) -> Judgement:
+    """A submitted judgement with its assignment, written directly (tests of the queue use the queue)."""
+    now = timezone.now()
+    shown_order = shown_order if shown_order is not None else list(range(len(ranks or ratings)))
+    assignment = Assignment.objects.create(
+        project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
+        shown_order=shown_order, leased_at=now, expires_at=now,
+    )
+    return Judgement.objects.create(
+        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
+        ratings=ratings, shown_order=shown_order, seconds_spent=seconds,
+    )

@@ -3,17 +3,16 @@ loading a project's judgements, thresholds, and storing flags."""
 import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from scipy import stats
 
 from annotate import bias
 from annotate.bias import JudgementArrays, flags_from_arrays
 from annotate.flag_thresholds import DEFAULT_FLAG_THRESHOLDS, flag_threshold_errors, merged_flag_thresholds
-from annotate.models import AnnotatorFlag, Assignment, Judgement, TaskMode
+from annotate.models import AnnotatorFlag, Judgement, TaskMode
 from tests.annotate.simulated_annotators import (
     FAST, LENGTH, POSITION, RANDOM, SimulatedAnnotator, pool, ranks_for, simulate_arrays,
 )
-from tests.factories import ItemFactory, ProjectFactory, annotators_of
+from tests.factories import ItemFactory, ProjectFactory, annotators_of, judgement_of
 
 DEFAULTS = merged_flag_thresholds()
 
@@ -126,7 +125,7 @@ def test_position_bias_needs_min_judgements():
 def test_position_bias_in_rankings_of_four_against_one_in_four():
     rng = np.random.default_rng(1)
     annotators = pool(rng, honest=12, planted_each=0) + [SimulatedAnnotator(POSITION, 0.85)]
-    data = simulate_arrays(rng, annotators, n_items=200, overlap=4, n_responses=4)
+    data = simulate_arrays(rng, annotators, judgements_each=60, overlap=4, n_responses=4)
     results = bias.position_bias(data, DEFAULTS)
     assert flagged(results, "position_bias") == [12]
     assert results[0].reason.endswith("rankings ({:.0%}); chance is 25%.".format(results[0].statistic))
@@ -142,14 +141,14 @@ def test_position_bias_in_rankings_of_four_against_one_in_four():
 def test_each_statistic_flags_only_its_planted_annotator(planted, kind):
     rng = np.random.default_rng(7)
     annotators = pool(rng, honest=15, planted_each=0) + [SimulatedAnnotator(planted, 0.85)] * 2
-    data = simulate_arrays(rng, annotators, n_items=300, overlap=4)
+    data = simulate_arrays(rng, annotators, judgements_each=80, overlap=4)
     assert flagged(flags_from_arrays(data, DEFAULTS), kind) == [15, 16]
 
 
 def test_length_bias_compares_with_the_other_annotators():
     rng = np.random.default_rng(3)
     annotators = pool(rng, honest=10, planted_each=0) + [SimulatedAnnotator(LENGTH, 0.85)]
-    [flag] = bias.length_bias(simulate_arrays(rng, annotators, n_items=200, overlap=3), DEFAULTS)
+    [flag] = bias.length_bias(simulate_arrays(rng, annotators, judgements_each=60, overlap=3), DEFAULTS)
     assert flag.annotator_id == 10
     assert "Picked the longest response in" in flag.reason and "the other annotators did so in" in flag.reason
     assert flag.statistic > DEFAULTS["length_min_effect"]
@@ -206,7 +205,7 @@ def test_gold_accuracy_needs_a_significant_shortfall_and_enough_gold():
 def test_drift_catches_agreement_falling_over_time():
     rng = np.random.default_rng(5)
     annotators = pool(rng, honest=12, planted_each=0)
-    data = simulate_arrays(rng, annotators, n_items=600, overlap=4)
+    data = simulate_arrays(rng, annotators, judgements_each=200, overlap=4)
     # Annotator 0 turns random halfway through their judgements (rows are in time order).
     mine = np.flatnonzero(data.annotator == 0)
     later = mine[len(mine) // 2:]
@@ -218,7 +217,7 @@ def test_drift_catches_agreement_falling_over_time():
 
 def test_honest_pool_raises_no_flags():
     rng = np.random.default_rng(11)
-    data = simulate_arrays(rng, pool(rng, honest=20, planted_each=0), n_items=400, overlap=4)
+    data = simulate_arrays(rng, pool(rng, honest=20, planted_each=0), judgements_each=80, overlap=4)
     assert flags_from_arrays(data, DEFAULTS) == []
 
 
@@ -253,26 +252,14 @@ def test_project_validates_its_flag_thresholds():
 # -- the Django side --------------------------------------------------------------------------
 
 
-def judge(item, annotator, ranks, shown_order, seconds=20.0, ratings=None):
-    now = timezone.now()
-    assignment = Assignment.objects.create(
-        project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
-        shown_order=shown_order, leased_at=now, expires_at=now,
-    )
-    return Judgement.objects.create(
-        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
-        ratings=ratings, shown_order=shown_order, seconds_spent=seconds,
-    )
-
-
 @pytest.mark.django_db
 def test_load_judgement_arrays_reads_ranks_order_lengths_and_gold():
     project = ProjectFactory(task_mode=TaskMode.RANKING)
     alice, bob = annotators_of(project, 2)
     plain = ItemFactory(project=project, n_responses=3)
     gold = ItemFactory(project=project, n_responses=2, is_gold=True, gold_answer=[2, 1])
-    judge(plain, bob, [2, 1, 3], [1, 2, 0], seconds=7.5)
-    judge(gold, alice, [1, 2], [1, 0])
+    judgement_of(plain, bob, ranks=[2, 1, 3], shown_order=[1, 2, 0], seconds=7.5)
+    judgement_of(gold, alice, ranks=[1, 2], shown_order=[1, 0])
 
     data = bias.load_judgement_arrays(project)
 
@@ -292,7 +279,7 @@ def test_load_judgement_arrays_uses_ratings_for_rating_projects():
     project = ProjectFactory(task_mode=TaskMode.RATING)
     [carol] = annotators_of(project, 1)
     item = ItemFactory(project=project, n_responses=2)
-    judge(item, carol, None, [0, 1], ratings=[4, 2])
+    judgement_of(item, carol, ratings=[4, 2], shown_order=[0, 1])
     data = bias.load_judgement_arrays(project)
     assert data.scores.tolist() == [[4.0, 2.0]]
     assert data.unit == "ratings"
@@ -310,8 +297,8 @@ def test_refresh_flags_upserts_and_deactivates_cleared_flags():
     biased, steady = annotators_of(project, 2)
     items = [ItemFactory(project=project) for _ in range(12)]
     for number, item in enumerate(items):
-        judge(item, biased, [1, 2], [0, 1], seconds=1.0)  # always the first shown, always 1 s
-        judge(item, steady, [1, 2], [number % 2, 1 - number % 2], seconds=60.0 + number * 9)
+        judgement_of(item, biased, ranks=[1, 2], shown_order=[0, 1], seconds=1.0)  # always the first shown, always 1 s
+        judgement_of(item, steady, ranks=[1, 2], shown_order=[number % 2, 1 - number % 2], seconds=60.0 + number * 9)
 
     assert bias.refresh_flags(project) == 4
     active = {(f.annotator_id, f.kind) for f in AnnotatorFlag.objects.filter(project=project, is_active=True)}
@@ -332,7 +319,7 @@ def test_compute_flags_thresholds_override_the_projects():
     project = ProjectFactory()
     [annotator] = annotators_of(project, 1)
     for item in [ItemFactory(project=project) for _ in range(5)]:
-        judge(item, annotator, [1, 2], [0, 1], seconds=0.5)
+        judgement_of(item, annotator, ranks=[1, 2], shown_order=[0, 1], seconds=0.5)
     assert bias.compute_flags(project) == []
     kinds = {r.kind for r in bias.compute_flags(project, thresholds={"min_judgements": 5, "alpha": 0.05})}
     assert kinds == {"too_fast", "uniform_timing", "straight_lining"}
