@@ -1,15 +1,14 @@
 """The numbers on a project's dashboard: progress, alpha with its bootstrap interval,
-agreement over time and one row per annotator.
+agreement over time, one row per annotator and who agrees with whom.
 
 The judgements are loaded once (`bias.load_judgement_arrays`) and every number comes from
 those arrays through `annotate.agreement`; `dashboard_stats` caches the lot until the next
 judgement arrives.
 """
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
-
-import numpy as np
 
 from . import agreement
 from .bias import JudgementArrays, group_median, load_judgement_arrays, picks
