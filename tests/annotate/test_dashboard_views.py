@@ -1,5 +1,4 @@
 """The staff dashboard pages, through the test client."""
-from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
