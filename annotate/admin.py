@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
@@ -7,6 +8,9 @@ from .exporting.admin import SnapshotAdmin, export_snapshot_action, export_snaps
 from .forms import ImportItemsForm
 from .importing import import_items
 from .models import Assignment, Item, Judgement, Membership, Project, Response, Snapshot
+
+
+from .models import AnnotatorFlag, Assignment, Item, Judgement, Membership, Project, Response
 
 
 class MembershipInline(admin.TabularInline):
@@ -86,3 +90,60 @@ class JudgementAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Snapshot, SnapshotAdmin)
+
+
+def _set_membership(modeladmin, request, memberships, message: str, **changes) -> None:
+    count = memberships.update(**changes)
+    modeladmin.message_user(request, message.format(count=count))
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role", "is_suspended", "exclude_from_exports", "joined_at"]
+    list_filter = ["project", "role", "is_suspended", "exclude_from_exports"]
+    search_fields = ["user__username", "project__name"]
+    list_select_related = ["user", "project"]
+    autocomplete_fields = ["user"]
+    actions = ["suspend", "reinstate", "exclude_from_exports", "include_in_exports"]
+
+    @admin.action(description="Suspend: hand the selected annotators no more items")
+    def suspend(self, request, queryset):
+        _set_membership(self, request, queryset, "Suspended {count} annotator(s).", is_suspended=True)
+
+    @admin.action(description="Reinstate the selected annotators")
+    def reinstate(self, request, queryset):
+        _set_membership(self, request, queryset, "Reinstated {count} annotator(s).", is_suspended=False)
+
+    @admin.action(description="Exclude the selected annotators' judgements from exports")
+    def exclude_from_exports(self, request, queryset):
+        _set_membership(self, request, queryset, "Excluded {count} annotator(s) from exports.", exclude_from_exports=True)
+
+    @admin.action(description="Include the selected annotators' judgements in exports again")
+    def include_in_exports(self, request, queryset):
+        _set_membership(self, request, queryset, "Included {count} annotator(s) in exports.", exclude_from_exports=False)
+
+
+@admin.register(AnnotatorFlag)
+class AnnotatorFlagAdmin(admin.ModelAdmin):
+    list_display = ["annotator", "project", "kind", "reason", "statistic", "p_value", "is_active", "computed_at"]
+    list_filter = ["project", "kind", "is_active"]
+    search_fields = ["annotator__username", "reason"]
+    list_select_related = ["annotator", "project"]
+    readonly_fields = ["project", "annotator", "kind", "reason", "statistic", "p_value", "computed_at", "is_active"]
+    actions = ["suspend_annotators", "exclude_annotators_from_exports"]
+
+    def has_add_permission(self, request):
+        return False  # flags come from the statistics, not from hand entry
+
+    def _memberships_of(self, flags):
+        return Membership.objects.filter(Exists(flags.filter(project=OuterRef("project"), annotator=OuterRef("user"))))
+
+    @admin.action(description="Suspend the flagged annotators in these projects")
+    def suspend_annotators(self, request, queryset):
+        _set_membership(self, request, self._memberships_of(queryset), "Suspended {count} annotator(s).", is_suspended=True)
+
+    @admin.action(description="Exclude the flagged annotators' judgements from exports")
+    def exclude_annotators_from_exports(self, request, queryset):
+        _set_membership(
+            self, request, self._memberships_of(queryset), "Excluded {count} annotator(s) from exports.", exclude_from_exports=True
+        )

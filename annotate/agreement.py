@@ -64,7 +64,7 @@ class _Coded(NamedTuple):
 
 def krippendorff_alpha(reliability_data, level_of_measurement="ordinal") -> float:
     """Krippendorff's alpha of a coders x units matrix; nan when no pairable value varies."""
-    annotators, units, values = _long_from_matrix(reliability_data)
+    units, values = _units_and_values(reliability_data)
     return krippendorff_alpha_long(units, values, level_of_measurement)
 
 
@@ -80,7 +80,7 @@ def bootstrap_alpha_ci(
     reliability_data, level_of_measurement, n_boot=1000, confidence=0.95, seed=0
 ) -> tuple[float, float]:
     """Percentile interval of alpha over units resampled with replacement (coders x units)."""
-    annotators, units, values = _long_from_matrix(reliability_data)
+    units, values = _units_and_values(reliability_data)
     return bootstrap_alpha_ci_long(units, values, level_of_measurement, n_boot, confidence, seed)
 
 
@@ -159,8 +159,8 @@ def _pair_distance(level: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 # --- coding the data -------------------------------------------------------------------
 
-def _long_from_matrix(reliability_data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(coder, unit, value) of every present value of a coders x units matrix."""
+def _units_and_values(reliability_data) -> tuple[np.ndarray, np.ndarray]:
+    """(unit, value) of every present value of a coders x units matrix."""
     matrix = _as_values(reliability_data)
     if matrix.dtype.kind == "f":
         present = ~np.isnan(matrix)
@@ -169,7 +169,7 @@ def _long_from_matrix(reliability_data) -> tuple[np.ndarray, np.ndarray, np.ndar
     if matrix.ndim != 2:
         raise ValueError(f"reliability_data must be coders x units (2-D), got {matrix.ndim} dimension(s)")
     coders, units = np.nonzero(present)
-    return coders, units, matrix[coders, units]
+    return units, matrix[coders, units]
 
 
 def _as_values(values) -> np.ndarray:
@@ -289,6 +289,9 @@ def _per_row_coincidences(counts: sparse.csr_matrix) -> sparse.csr_matrix:
 
 def annotator_agreement(annotators, units, values, level_of_measurement="ordinal") -> AnnotatorAgreement:
     """Each annotator against the leave-one-out consensus of the others on the same units.
+
+    `annotators` says whom each row is credited to; the consensus leaves out the row
+    itself, so crediting rows to time windows instead gives agreement over time.
 
     The consensus of the others is their modal value (nominal; tied modes share the
     credit) or their mean on the level's scale (ordinal: pooled mid-ranks). Agreement is

@@ -150,17 +150,38 @@ def shown_slot_of(shown_order: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return (shown_order == positions[:, None]).argmax(axis=1)
 
 
-def agreement_with_others(item: np.ndarray, pick: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def agreement_with_others(
+    item: np.ndarray, pick: np.ndarray, width: int, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(has_majority, agrees): whether the other annotators of the item have a unique plurality
-    outcome (a pick, or "tie") without this judgement, and whether this judgement matches it."""
+    outcome (a pick, or "tie") without this judgement, and whether this judgement matches it.
+    `weight` (per judgement, default 1) lets reliable annotators count for more."""
+    weight = np.ones(len(item)) if weight is None else weight
     outcome = np.where(pick == NO_PICK, width, pick)
     n_items = int(item.max()) + 1 if len(item) else 0
-    counts = np.bincount(item * (width + 1) + outcome, minlength=n_items * (width + 1)).reshape(n_items, width + 1)
-    others = counts[item]
-    others[np.arange(len(item)), outcome] -= 1
-    best = others.max(axis=1)
-    has_majority = (best > 0) & ((others == best[:, None]).sum(axis=1) == 1)
+    votes = np.bincount(item * (width + 1) + outcome, weights=weight, minlength=n_items * (width + 1))
+    others = votes.reshape(n_items, width + 1)[item]
+    others[np.arange(len(item)), outcome] -= weight
+    ordered = np.sort(others, axis=1)
+    # A tolerance, because a judgement's own weight was added and taken away again.
+    has_majority = (ordered[:, -1] > 1e-9) & (ordered[:, -1] - ordered[:, -2] > 1e-9)
     return has_majority, has_majority & (others.argmax(axis=1) == outcome)
+
+
+def agreement_with_reliable_others(data: "JudgementArrays") -> tuple[np.ndarray, np.ndarray]:
+    """Agreement with the others' majority, where each annotator's vote counts by how far their own
+    plain agreement beats chance (0 at chance or below): a few random or biased annotators then
+    cannot blur the consensus that everyone, including honest annotators, is measured against."""
+    pick = picks(data.scores)
+    width = data.scores.shape[1]
+    has_majority, agrees = agreement_with_others(data.item, pick, width)
+    who = data.annotator[has_majority]
+    n = group_sum(who, 1, data.n_annotators)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = group_sum(who, agrees[has_majority], data.n_annotators) / n
+        chance = group_sum(who, 1 / data.n_responses[has_majority], data.n_annotators) / n
+        reliability = np.nan_to_num(np.clip((share - chance) / (1 - chance), 0, 1), nan=1.0)
+    return agreement_with_others(data.item, pick, width, reliability[data.annotator])
 
 
 # -- statistics helpers ----------------------------------------------------------------
@@ -405,7 +426,7 @@ def drift(data: JudgementArrays, t: dict, has_majority: np.ndarray, agrees: np.n
 def flags_from_arrays(data: JudgementArrays, thresholds: dict) -> list[FlagResult]:
     if not len(data.annotator):
         return []
-    has_majority, agrees = agreement_with_others(data.item, picks(data.scores), data.scores.shape[1])
+    has_majority, agrees = agreement_with_reliable_others(data)
     return [
         *position_bias(data, thresholds),
         *length_bias(data, thresholds),

@@ -39,3 +39,26 @@ def line_chart(values: list[float | None], *, width: int = 480, height: int = 12
 
 def _marks(low: float, high: float) -> list[float]:
     return [low, round((low + high) / 2, 2), high]
+
+
+def heatmap(labels: list[str], values: list[list[float | None]], *, cell: int = 22, gutter: int = 110) -> dict:
+    """Cells of a labelled square matrix of values in [0, 1], darker blue = higher; None is grey.
+
+    Returns {"size", "gutter", "cell", "labels": [(offset, label)], "cells": [(x, y, fill, title)]}.
+    """
+    cells = []
+    for row, (row_label, row_values) in enumerate(zip(labels, values)):
+        for column, value in enumerate(row_values):
+            if value is None:
+                fill, title = "#eef0f3", f"{row_label} and {labels[column]}: no shared items"
+            else:
+                lightness = 96 - round(56 * min(1.0, max(0.0, value)))
+                fill, title = f"hsl(215, 70%, {lightness}%)", f"{row_label} and {labels[column]}: {value:.2f}"
+            cells.append((gutter + column * cell, gutter + row * cell, fill, title))
+    return {
+        "size": gutter + cell * len(labels),
+        "gutter": gutter,
+        "cell": cell,
+        "labels": [(gutter + index * cell + cell / 2, label) for index, label in enumerate(labels)],
+        "cells": cells,
+    }

@@ -28,6 +28,7 @@ def project_dashboard(request, slug):
         "over_time_chart": charts.line_chart(over_time, low=low),
         "rows": [{**row, "agreement_bar": _bar(row["agreement"]), "gold_bar": _bar(row["gold_accuracy"])} for row in stats["annotators"]],
         "alpha_bar": _interval_bar(stats["alpha"]),
+        "pairwise_chart": charts.heatmap(stats["pairwise"]["usernames"], stats["pairwise"]["agreement"]),
     }
     return render(request, "annotate/dashboard/project.html", context)
 

@@ -1,15 +1,14 @@
 """The numbers on a project's dashboard: progress, alpha with its bootstrap interval,
-agreement over time and one row per annotator.
+agreement over time, one row per annotator and who agrees with whom.
 
 The judgements are loaded once (`bias.load_judgement_arrays`) and every number comes from
 those arrays through `annotate.agreement`; `dashboard_stats` caches the lot until the next
 judgement arrives.
 """
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Count, Max, Q
-
-import numpy as np
 
 from . import agreement
 from .bias import JudgementArrays, group_median, load_judgement_arrays, picks
@@ -17,6 +16,7 @@ from .models import AnnotatorFlag, Item, Judgement, Membership, Project, TaskMod
 
 TIME_WINDOWS = 8
 BOOTSTRAP_RESAMPLES = 1000
+MATRIX_ANNOTATORS = 30  # the busiest ones; a bigger matrix is too small to read
 
 
 def project_progress(project: Project) -> dict:
@@ -54,11 +54,13 @@ def dashboard_stats(project: Project) -> dict:
 
 def _compute_dashboard(project: Project) -> dict:
     data = load_judgement_arrays(project)
+    annotators = _annotator_rows(project, data)
     return {
         "progress": project_progress(project),
         "alpha": _alpha(data, project.task_mode),
         "over_time": _agreement_over_time(project, data, TIME_WINDOWS),
-        "annotators": _annotator_rows(project, data),
+        "annotators": annotators,
+        "pairwise": _pairwise_matrix(data, project.task_mode, annotators),
     }
 
 
@@ -155,6 +157,23 @@ def _annotator_rows(project: Project, data: JudgementArrays) -> list[dict]:
         })
     rows.sort(key=lambda row: (-len(row["flags"]), -row["judgements"], row["username"]))
     return rows
+
+
+def _pairwise_matrix(data: JudgementArrays, task_mode: str, rows: list[dict]) -> dict:
+    """{"usernames", "agreement"}: annotator x annotator agreement of the busiest annotators
+    (None where two never judged the same item)."""
+    busiest = [row for row in sorted(rows, key=lambda row: -row["judgements"]) if row["judgements"]][:MATRIX_ANNOTATORS]
+    try:
+        matrix = agreement.pairwise_agreement(*_long_format(data, task_mode))
+    except ValueError:
+        return {"usernames": [], "agreement": []}
+    index_of = {int(user): i for i, user in enumerate(matrix.annotators)}
+    shown = [row for row in busiest if row["user_id"] in index_of]
+    order = [index_of[row["user_id"]] for row in shown]
+    return {
+        "usernames": [row["username"] for row in shown],
+        "agreement": [[_finite_or_none(matrix.agreement[i, j]) for j in order] for i in order],
+    }
 
 
 def _agreement_by_user(data: JudgementArrays, task_mode: str) -> dict[int, float | None]:

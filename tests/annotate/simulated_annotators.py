@@ -35,9 +35,9 @@ class SimulatedAnnotator:
 
 
 def pool(rng: np.random.Generator, honest: int, planted_each: int) -> list[SimulatedAnnotator]:
-    """`honest` honest annotators (accuracy 78-92%) and `planted_each` of every planted kind."""
+    """`honest` honest annotators (accuracy 80-90%) and `planted_each` of every planted kind."""
     kinds = [HONEST] * honest + [kind for kind in (POSITION, LENGTH, RANDOM, FAST) for _ in range(planted_each)]
-    return [SimulatedAnnotator(kind, float(rng.uniform(0.78, 0.92))) for kind in kinds]
+    return [SimulatedAnnotator(kind, float(rng.uniform(0.8, 0.9))) for kind in kinds]
 
 
 def ranks_for(pick: int, n_responses: int) -> list[int]:
@@ -49,15 +49,21 @@ def ranks_for(pick: int, n_responses: int) -> list[int]:
 
 
 def simulate_arrays(
-    rng: np.random.Generator, annotators: list[SimulatedAnnotator], n_items: int, overlap: int, n_responses: int = 2
+    rng: np.random.Generator, annotators: list[SimulatedAnnotator], judgements_each: int, overlap: int,
+    n_responses: int = 2,
 ) -> JudgementArrays:
-    """Judgements as the queue would produce them, straight into arrays: each item judged by
-    `overlap` distinct annotators, responses shown in a fresh random order each time."""
+    """Judgements as the queue would produce them, straight into arrays: in each round every
+    annotator judges one item, `overlap` annotators to an item, responses shown in a fresh order."""
+    groups_per_round = len(annotators) // overlap
+    n_items = judgements_each * groups_per_round
     lengths = rng.integers(100, 1500, size=(n_items, n_responses))
     truth = rng.integers(n_responses, size=n_items)
     rows = []
     for item in range(n_items):
-        for annotator in rng.choice(len(annotators), size=overlap, replace=False):
+        if item % groups_per_round == 0:
+            order = rng.permutation(len(annotators))
+        group = order[(item % groups_per_round) * overlap:][:overlap]
+        for annotator in group:
             shown = [int(p) for p in rng.permutation(n_responses)]
             item_lengths = [int(v) for v in lengths[item]]
             behaviour = annotators[annotator]

@@ -125,7 +125,7 @@ def test_position_bias_needs_min_judgements():
 def test_position_bias_in_rankings_of_four_against_one_in_four():
     rng = np.random.default_rng(1)
     annotators = pool(rng, honest=12, planted_each=0) + [SimulatedAnnotator(POSITION, 0.85)]
-    data = simulate_arrays(rng, annotators, n_items=200, overlap=4, n_responses=4)
+    data = simulate_arrays(rng, annotators, judgements_each=60, overlap=4, n_responses=4)
     results = bias.position_bias(data, DEFAULTS)
     assert flagged(results, "position_bias") == [12]
     assert results[0].reason.endswith("rankings ({:.0%}); chance is 25%.".format(results[0].statistic))
@@ -141,14 +141,14 @@ def test_position_bias_in_rankings_of_four_against_one_in_four():
 def test_each_statistic_flags_only_its_planted_annotator(planted, kind):
     rng = np.random.default_rng(7)
     annotators = pool(rng, honest=15, planted_each=0) + [SimulatedAnnotator(planted, 0.85)] * 2
-    data = simulate_arrays(rng, annotators, n_items=300, overlap=4)
+    data = simulate_arrays(rng, annotators, judgements_each=80, overlap=4)
     assert flagged(flags_from_arrays(data, DEFAULTS), kind) == [15, 16]
 
 
 def test_length_bias_compares_with_the_other_annotators():
     rng = np.random.default_rng(3)
     annotators = pool(rng, honest=10, planted_each=0) + [SimulatedAnnotator(LENGTH, 0.85)]
-    [flag] = bias.length_bias(simulate_arrays(rng, annotators, n_items=200, overlap=3), DEFAULTS)
+    [flag] = bias.length_bias(simulate_arrays(rng, annotators, judgements_each=60, overlap=3), DEFAULTS)
     assert flag.annotator_id == 10
     assert "Picked the longest response in" in flag.reason and "the other annotators did so in" in flag.reason
     assert flag.statistic > DEFAULTS["length_min_effect"]
@@ -205,7 +205,7 @@ def test_gold_accuracy_needs_a_significant_shortfall_and_enough_gold():
 def test_drift_catches_agreement_falling_over_time():
     rng = np.random.default_rng(5)
     annotators = pool(rng, honest=12, planted_each=0)
-    data = simulate_arrays(rng, annotators, n_items=600, overlap=4)
+    data = simulate_arrays(rng, annotators, judgements_each=200, overlap=4)
     # Annotator 0 turns random halfway through their judgements (rows are in time order).
     mine = np.flatnonzero(data.annotator == 0)
     later = mine[len(mine) // 2:]
@@ -217,7 +217,7 @@ def test_drift_catches_agreement_falling_over_time():
 
 def test_honest_pool_raises_no_flags():
     rng = np.random.default_rng(11)
-    data = simulate_arrays(rng, pool(rng, honest=20, planted_each=0), n_items=400, overlap=4)
+    data = simulate_arrays(rng, pool(rng, honest=20, planted_each=0), judgements_each=80, overlap=4)
     assert flags_from_arrays(data, DEFAULTS) == []
 
 

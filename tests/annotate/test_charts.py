@@ -1,4 +1,4 @@
-from annotate.charts import line_chart, scale
+from annotate.charts import heatmap, line_chart, scale
 
 
 def test_scale_maps_and_clamps():
@@ -13,3 +13,14 @@ def test_line_chart_breaks_at_missing_values_and_flips_y():
     assert [dot[2] for dot in chart["dots"]] == [1.0, 0.5, 0.0]
     assert chart["gridlines"] == [(100.0, "0"), (50.0, "0.5"), (0.0, "1")]
     assert line_chart([0.25], width=300, height=100)["segments"] == ["150.0,75.0"]
+
+
+def test_heatmap_places_cells_and_greys_out_missing_pairs():
+    chart = heatmap(["ann", "bob"], [[None, 0.5], [0.5, None]], cell=10, gutter=100)
+    assert chart["size"] == 120
+    assert chart["labels"] == [(105.0, "ann"), (115.0, "bob")]
+    assert [(x, y) for x, y, _, _ in chart["cells"]] == [(100, 100), (110, 100), (100, 110), (110, 110)]
+    fills = [fill for _, _, fill, _ in chart["cells"]]
+    assert fills[0] == fills[3] == "#eef0f3"
+    assert fills[1] == "hsl(215, 70%, 68%)"
+    assert chart["cells"][1][3] == "ann and bob: 0.50"

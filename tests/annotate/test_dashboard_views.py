@@ -1,5 +1,4 @@
 """The staff dashboard pages, through the test client."""
-from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -51,6 +50,7 @@ def test_dashboard_shows_progress_alpha_time_and_annotators(staff_client, judged
         assert reverse("annotator_dashboard", args=[project.slug, annotator.pk]) in page
     assert "Position bias" in page and "Picked the response shown first" in page
     assert "12.5 s" in page
+    assert f"{annotators[0].username} and {annotators[2].username}: " in page  # a cell of who-agrees-with-whom
 
 
 def test_dashboard_of_an_empty_project_explains_the_missing_numbers(staff_client):

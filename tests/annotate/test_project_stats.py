@@ -148,3 +148,16 @@ def test_dashboard_stats_are_recomputed_after_a_new_judgement(ranking_project):
     judge(extra, annotators[0], ranks=[1, 2, 3, 4])
     after = dashboard_stats(project)
     assert after["progress"]["judgements"] == before["progress"]["judgements"] + 1
+
+
+def test_pairwise_matrix_of_the_busiest_annotators(ranking_project):
+    project, annotators, items = ranking_project
+    idle = UserFactory(username="idle")
+    Membership.objects.create(project=project, user=idle)
+    matrix = dashboard_stats(project)["pairwise"]
+    assert sorted(matrix["usernames"]) == sorted(a.username for a in annotators)  # idle has judged nothing
+    position = {name: i for i, name in enumerate(matrix["usernames"])}
+    first, contrarian = position[annotators[0].username], position[annotators[3].username]
+    assert matrix["agreement"][first][position[annotators[1].username]] == pytest.approx(1.0)
+    assert matrix["agreement"][first][contrarian] == matrix["agreement"][contrarian][first] < 0
+    assert matrix["agreement"][first][first] is None
