@@ -8,11 +8,13 @@ Benjamini-Hochberg, so `alpha` is a false-discovery rate among the annotators fl
 A judgement's "pick" is its unique best response (lowest rank or highest rating); judgements with
 a tie at the top have no pick and are left out of the pick-based statistics.
 """
+import json
 from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
-from django.db.models.functions import Length
+from django.db.models import TextField
+from django.db.models.functions import Cast, Length
 from django.utils import timezone
 from scipy import stats
 
@@ -73,9 +75,11 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
     rows = list(
         Judgement.objects.filter(project=project)
         .order_by("created_at", "id")
-        .values_list("annotator_id", "item_id", preference, "shown_order", "seconds_spent")
+        # JSON read as text and decoded in one call below: per-row decoding would dominate the load.
+        .values_list("annotator_id", "item_id", Cast(preference, TextField()), Cast("shown_order", TextField()), "seconds_spent")
     )
-    user_ids, item_ids, preferences, shown, seconds = (list(column) for column in zip(*rows)) if rows else ([],) * 5
+    user_ids, item_ids, preference_texts, shown_texts, seconds = (list(c) for c in zip(*rows)) if rows else ([],) * 5
+    preferences, shown = _json_lists(preference_texts), _json_lists(shown_texts)
     annotator_ids, annotator = np.unique(np.asarray(user_ids, dtype=np.int64), return_inverse=True)
     item_ids = np.asarray(item_ids, dtype=np.int64)
     width = max((len(p) for p in preferences), default=2)
@@ -100,6 +104,11 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
         gold_scores=gold_scores,
         unit=UNITS[project.task_mode],
     )
+
+
+def _json_lists(texts: list) -> list:
+    """JSON texts (lists, or None for SQL NULL) decoded in one call, NULL as an empty list."""
+    return json.loads("[" + ",".join(text or "[]" for text in texts) + "]")
 
 
 def _padded(lists: list, width: int, fill) -> np.ndarray:
