@@ -8,11 +8,13 @@ Benjamini-Hochberg, so `alpha` is a false-discovery rate among the annotators fl
 A judgement's "pick" is its unique best response (lowest rank or highest rating); judgements with
 a tie at the top have no pick and are left out of the pick-based statistics.
 """
+import json
 from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
-from django.db.models.functions import Length
+from django.db.models import TextField
+from django.db.models.functions import Cast, Length
 from django.utils import timezone
 from scipy import stats
 
@@ -73,9 +75,11 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
     rows = list(
         Judgement.objects.filter(project=project)
         .order_by("created_at", "id")
-        .values_list("annotator_id", "item_id", preference, "shown_order", "seconds_spent")
+        # JSON read as text and decoded in one call below: per-row decoding would dominate the load.
+        .values_list("annotator_id", "item_id", Cast(preference, TextField()), Cast("shown_order", TextField()), "seconds_spent")
     )
-    user_ids, item_ids, preferences, shown, seconds = (list(column) for column in zip(*rows)) if rows else ([],) * 5
+    user_ids, item_ids, preference_texts, shown_texts, seconds = (list(c) for c in zip(*rows)) if rows else ([],) * 5
+    preferences, shown = _json_lists(preference_texts), _json_lists(shown_texts)
     annotator_ids, annotator = np.unique(np.asarray(user_ids, dtype=np.int64), return_inverse=True)
     item_ids = np.asarray(item_ids, dtype=np.int64)
     width = max((len(p) for p in preferences), default=2)
@@ -100,6 +104,11 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
         gold_scores=gold_scores,
         unit=UNITS[project.task_mode],
     )
+
+
+def _json_lists(texts: list) -> list:
+    """JSON texts (lists, or None for SQL NULL) decoded in one call, NULL as an empty list."""
+    return json.loads("[" + ",".join(text or "[]" for text in texts) + "]")
 
 
 def _padded(lists: list, width: int, fill) -> np.ndarray:
@@ -175,11 +184,8 @@ def agreement_with_reliable_others(data: "JudgementArrays") -> tuple[np.ndarray,
     pick = picks(data.scores)
     width = data.scores.shape[1]
     has_majority, agrees = agreement_with_others(data.item, pick, width)
-    who = data.annotator[has_majority]
-    n = group_sum(who, 1, data.n_annotators)
+    _, _, share, chance = tally(data, has_majority, agrees[has_majority])
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = group_sum(who, agrees[has_majority], data.n_annotators) / n
-        chance = group_sum(who, 1 / data.n_responses[has_majority], data.n_annotators) / n
         reliability = np.nan_to_num(np.clip((share - chance) / (1 - chance), 0, 1), nan=1.0)
     return agreement_with_others(data.item, pick, width, reliability[data.annotator])
 
@@ -220,6 +226,16 @@ def group_median(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.nd
     return median
 
 
+def tally(data: "JudgementArrays", rows: np.ndarray, hits: np.ndarray):
+    """Per annotator over the judgements selected by `rows`: (n, hits k, share k/n, chance), where
+    chance is the share a uniform random pick among each judgement's responses would hit."""
+    who = data.annotator[rows]
+    n = group_sum(who, 1, data.n_annotators)
+    k = group_sum(who, hits, data.n_annotators)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return n, k, k / n, group_sum(who, 1 / data.n_responses[rows], data.n_annotators) / n
+
+
 def _tested(p_values: np.ndarray, enough: np.ndarray) -> np.ndarray:
     return benjamini_hochberg(np.where(enough, p_values, np.nan))
 
@@ -230,13 +246,8 @@ def _tested(p_values: np.ndarray, enough: np.ndarray) -> np.ndarray:
 def position_bias(data: JudgementArrays, t: dict) -> list[FlagResult]:
     pick = picks(data.scores)
     decided = pick != NO_PICK
-    who = data.annotator[decided]
     first = shown_slot_of(data.shown_order[decided], pick[decided]) == 0
-    n = group_sum(who, 1, data.n_annotators)
-    k = group_sum(who, first, data.n_annotators)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        chance = group_sum(who, 1 / data.n_responses[decided], data.n_annotators) / n
-        share = k / n
+    n, k, share, chance = tally(data, decided, first)
     q = _tested(binomial_two_sided(k, n, chance), n >= t["min_judgements"])
     flagged = (q < t["alpha"]) & (np.abs(share - chance) >= t["position_min_effect"])
     return [
@@ -253,12 +264,10 @@ def length_bias(data: JudgementArrays, t: dict) -> list[FlagResult]:
     pick = picks(data.scores)
     longest = picks(data.lengths)  # the unique longest response, NO_PICK when lengths tie
     usable = (pick != NO_PICK) & (longest != NO_PICK)
-    who = data.annotator[usable]
-    n = group_sum(who, 1, data.n_annotators)
-    k = group_sum(who, pick[usable] == longest[usable], data.n_annotators)
+    n, k, share, _ = tally(data, usable, pick[usable] == longest[usable])
     n_others, k_others = n.sum() - n, k.sum() - k
     with np.errstate(invalid="ignore", divide="ignore"):
-        share, share_others = k / n, k_others / n_others
+        share_others = k_others / n_others
         pooled = k.sum() / n.sum()
         z = (share - share_others) / np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n_others))
     p = 2 * stats.norm.sf(np.abs(z))
@@ -353,12 +362,7 @@ def _describe_pattern(scores_in_shown_order: np.ndarray, unit: str) -> str:
 
 
 def random_choices(data: JudgementArrays, t: dict, has_majority: np.ndarray, agrees: np.ndarray) -> list[FlagResult]:
-    who = data.annotator[has_majority]
-    n = group_sum(who, 1, data.n_annotators)
-    k = group_sum(who, agrees[has_majority], data.n_annotators)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        chance = group_sum(who, 1 / data.n_responses[has_majority], data.n_annotators) / n
-        share = k / n
+    n, k, share, chance = tally(data, has_majority, agrees[has_majority])
     # One-sided: is agreement better than picking at random? Not shown at `alpha`, or barely
     # above chance, and the annotator's choices carry no signal we can see.
     p_better = stats.binom.sf(k - 1, n, chance)
@@ -375,12 +379,7 @@ def random_choices(data: JudgementArrays, t: dict, has_majority: np.ndarray, agr
 
 def gold_accuracy(data: JudgementArrays, t: dict) -> list[FlagResult]:
     on_gold = ~np.isnan(data.gold_scores).all(axis=1)
-    who = data.annotator[on_gold]
-    correct = picks(data.scores[on_gold]) == picks(data.gold_scores[on_gold])
-    n = group_sum(who, 1, data.n_annotators)
-    k = group_sum(who, correct, data.n_annotators)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        accuracy = k / n
+    n, k, accuracy, _ = tally(data, on_gold, picks(data.scores[on_gold]) == picks(data.gold_scores[on_gold]))
     # One-sided: this few correct would be unlikely if the accuracy really were the threshold.
     q = _tested(stats.binom.cdf(k, n, t["gold_min_accuracy"]), n >= t["gold_min_count"])
     flagged = (q < t["alpha"]) & (accuracy < t["gold_min_accuracy"])

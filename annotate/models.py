@@ -213,7 +213,7 @@ class AnnotatorFlag(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     reason = models.TextField(help_text="Why, in plain language, with the numbers behind it.")
     statistic = models.FloatField(help_text="The measured effect, e.g. the share of first-shown picks.")
-    p_value = models.FloatField(null=True, blank=True, help_text="Adjusted for the number of annotators where a test applies.")
+    p_value = models.FloatField(null=True, blank=True, help_text="Benjamini-Hochberg adjusted across annotators; for random, the chance of doing this well by picking at random.")
     computed_at = models.DateTimeField()
     is_active = models.BooleanField(default=True, help_text="Off once a recomputation no longer raises it.")
 

@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('position_bias', 'Position bias'), ('length_bias', 'Length bias'), ('too_fast', 'Too fast to read'), ('uniform_timing', 'Too-uniform timing'), ('straight_lining', 'Straight-lining'), ('random', 'No better than chance'), ('gold_accuracy', 'Low gold accuracy'), ('drift', 'Agreement drifting down')], max_length=32)),
                 ('reason', models.TextField(help_text='Why, in plain language, with the numbers behind it.')),
                 ('statistic', models.FloatField(help_text='The measured effect, e.g. the share of first-shown picks.')),
-                ('p_value', models.FloatField(blank=True, help_text='Adjusted for the number of annotators where a test applies.', null=True)),
+                ('p_value', models.FloatField(blank=True, help_text='Benjamini-Hochberg adjusted across annotators; for random, the chance of doing this well by picking at random.', null=True)),
                 ('computed_at', models.DateTimeField()),
                 ('is_active', models.BooleanField(default=True, help_text='Off once a recomputation no longer raises it.')),
                 ('annotator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annotator_flags', to=settings.AUTH_USER_MODEL)),
