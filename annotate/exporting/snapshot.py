@@ -113,7 +113,7 @@ def _export(snapshot: Snapshot, folder) -> dict:
         rows = ItemRows(layout, split, item.prompt, item.responses, selections)
         if options.deduplicate:
             counts["duplicates"] += rows.drop_duplicates(seen)
-        rows_per_split[split] += len(rows.rows)
+        rows_per_split[split] += len(rows.selections)
         counts["items"] += 1
         for writer in writers:
             writer.write(rows)
