@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from annotate.export import ExportOptionsError, SnapshotError, build_snapshot, create_snapshot
 from annotate.models import Membership, Snapshot, TaskMode
-from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, make_judgement
+from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def ranking_project(items: int = 12, annotators: int = 3):
     for _ in range(items):
         item = ItemFactory(project=project)
         for user in users:
-            make_judgement(item, user, ranks=[1, 2, 3, 4])
+            judgement_of(item, user, ranks=[1, 2, 3, 4])
     return project, users
 
 
@@ -119,7 +119,7 @@ def test_the_split_keeps_each_item_on_one_side_and_is_deterministic():
 def test_gold_items_are_left_out_unless_asked_for():
     project, users = ranking_project(items=1, annotators=1)
     gold = ItemFactory(project=project, is_gold=True, gold_answer=[1, 2, 3, 4])
-    make_judgement(gold, users[0], ranks=[1, 2, 3, 4])
+    judgement_of(gold, users[0], ranks=[1, 2, 3, 4])
     assert create_snapshot(project, options=jsonl_only()).counts["rows"]["train"] == 6
     assert create_snapshot(project, options=jsonl_only(exclude_gold=False)).counts["rows"]["train"] == 12
 
@@ -152,8 +152,8 @@ def test_conversational_rows_hold_messages():
     (user,) = annotators_of(project, 1)
     chat = ItemFactory(project=project, prompt=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}])
     plain = ItemFactory(project=project, prompt="Hello?")
-    make_judgement(chat, user, ranks=[2, 1], strength=3)
-    make_judgement(plain, user, ranks=[1, 2])
+    judgement_of(chat, user, ranks=[2, 1], strength=3)
+    judgement_of(plain, user, ranks=[1, 2])
     chat_row, plain_row = read_jsonl(create_snapshot(project, options=jsonl_only(format="conversational")))
     assert chat_row == {
         "prompt": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}],

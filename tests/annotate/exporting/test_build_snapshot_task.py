@@ -1,4 +1,4 @@
-"""annotate.tasks through a real worker process: the admin queues a snapshot, the worker builds it."""
+"""annotate.tasks.build_snapshot through a real worker process: the admin queues a snapshot, the worker builds it."""
 import shutil
 import time
 import uuid
@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from annotate.models import Snapshot, TaskMode
 from annotate.tasks import build_snapshot
-from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, make_judgement
+from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.worker
 
@@ -18,13 +18,12 @@ pytestmark = pytest.mark.worker
 def judged_project(settings):
     # The worker writes where its settings say (its data folder), so this test's snapshots go there too.
     settings.SNAPSHOT_DIR = settings.DATA_DIR / "snapshots"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     project = ProjectFactory(slug=f"worker-{uuid.uuid4().hex[:8]}", task_mode=TaskMode.RANKING)
     users = annotators_of(project, 2)
     for _ in range(5):
         item = ItemFactory(project=project)
         for user in users:
-            make_judgement(item, user, ranks=[1, 2, 3, 4])
+            judgement_of(item, user, ranks=[1, 2, 3, 4])
     yield project
     shutil.rmtree(settings.SNAPSHOT_DIR / project.slug, ignore_errors=True)
 
