@@ -64,7 +64,6 @@ def annotators_of(project: Project, count: int, prefix: str = "annotator") -> li
     return users
 
 
-
 def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order=None, seconds=20.0, strength=None) -> Judgement:
     """A submitted judgement with its assignment, written directly (tests of the queue use the queue)."""
     now = timezone.now()
