@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
@@ -67,7 +68,7 @@ def build_snapshot(snapshot: Snapshot) -> None:
     if not claimed:
         raise SnapshotError(f"snapshot #{snapshot.pk} is {snapshot.status}, not pending: a snapshot is built once")
     snapshot.status = Snapshot.Status.RUNNING
-    scratch = settings.SNAPSHOT_DIR / ".building" / f"{snapshot.pk}-{uuid.uuid4().hex}"
+    scratch = Path(settings.SNAPSHOT_DIR) / ".building" / f"{snapshot.pk}-{uuid.uuid4().hex}"
     try:
         result = _export(snapshot, scratch)
         files = file_hashes(scratch)
