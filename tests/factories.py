@@ -8,6 +8,8 @@ from annotate.models import Assignment, Item, Judgement, Membership, Project, Re
 from training.engine.config import config_from_dict, config_to_dict
 
 
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -87,9 +89,7 @@ def project_for(annotator, *, items: int = 2, n_responses: int | None = None, **
     return project
 
 
-def judgement_of(
-    item: Item, annotator, *, ranks=None, ratings=None, strength=None, shown_order=None, seconds=20.0
-) -> Judgement:
+def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order=None, seconds=20.0, strength=None) -> Judgement:
     """A submitted judgement with its assignment, written directly (tests of the queue use the queue)."""
     now = timezone.now()
     shown_order = shown_order if shown_order is not None else list(range(len(ranks or ratings)))

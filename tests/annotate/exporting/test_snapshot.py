@@ -195,6 +195,7 @@ def test_annotators_with_active_flags_are_left_out_when_asked():
     assert len(create_snapshot(project).annotators) == 3
 
 
+
 def test_progress_rows_and_counts_survive_a_reload():
     project, _ = ranking_project(items=2, annotators=1)
     snapshot = create_snapshot(project, options=jsonl_only())
