@@ -125,41 +125,33 @@ CONFIG_CLASSES: dict[str, type[TrainingConfig]] = {
     "sft": SFTConfig,
 }
 
+_CPU_SMOKE = {"base_model": "tiny", "per_device_batch_size": 16, "max_length": 64, "precision": "fp32"}
+_LORA_7B = {"use_lora": True, "lora_r": 16, "lora_alpha": 32, "max_length": 1024, "precision": "bf16"}
+
 # kind -> preset name -> overrides of the dataclass defaults.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "reward": {
-        "cpu-smoke": {"base_model": "tiny", "learning_rate": 1e-3, "max_steps": 60,
-                      "per_device_batch_size": 16, "max_length": 64, "logging_steps": 10,
-                      "save_steps": 30, "precision": "fp32"},
+        "cpu-smoke": {**_CPU_SMOKE, "learning_rate": 1e-3, "max_steps": 60, "logging_steps": 10, "save_steps": 30},
         "full-small": {"learning_rate": 1e-5, "num_train_epochs": 1.0, "per_device_batch_size": 8,
                        "max_length": 1024},
-        "lora-7b": {"learning_rate": 1e-4, "use_lora": True, "lora_r": 16, "lora_alpha": 32,
-                    "per_device_batch_size": 4, "gradient_accumulation_steps": 8,
-                    "max_length": 1024, "precision": "bf16"},
+        "lora-7b": {**_LORA_7B, "learning_rate": 1e-4, "per_device_batch_size": 4,
+                    "gradient_accumulation_steps": 8},
     },
     "ppo": {
-        "cpu-smoke": {"base_model": "tiny", "learning_rate": 3e-3, "max_steps": 8,
-                      "rollout_batch_size": 16, "per_device_batch_size": 8, "max_new_tokens": 8,
-                      "max_length": 64, "logging_steps": 1, "save_steps": 4, "precision": "fp32"},
-        "lora-7b": {"learning_rate": 1e-5, "use_lora": True, "lora_r": 16, "lora_alpha": 32,
-                    "rollout_batch_size": 64, "per_device_batch_size": 8,
-                    "max_new_tokens": 128, "max_length": 1024, "precision": "bf16"},
+        "cpu-smoke": {**_CPU_SMOKE, "use_lora": False, "learning_rate": 1e-3, "max_steps": 8,
+                      "rollout_batch_size": 32, "max_new_tokens": 8, "logging_steps": 1, "save_steps": 4},
+        "lora-7b": {**_LORA_7B, "learning_rate": 1e-5, "rollout_batch_size": 64, "per_device_batch_size": 8,
+                    "max_new_tokens": 128},
     },
     "dpo": {
-        "cpu-smoke": {"base_model": "tiny", "learning_rate": 1e-3, "max_steps": 30,
-                      "per_device_batch_size": 16, "max_length": 64, "logging_steps": 5,
-                      "save_steps": 15, "precision": "fp32"},
-        "lora-7b": {"learning_rate": 5e-6, "use_lora": True, "lora_r": 16, "lora_alpha": 32,
-                    "per_device_batch_size": 2, "gradient_accumulation_steps": 16,
-                    "max_length": 1024, "precision": "bf16"},
+        "cpu-smoke": {**_CPU_SMOKE, "learning_rate": 1e-3, "max_steps": 30, "logging_steps": 5, "save_steps": 15},
+        "lora-7b": {**_LORA_7B, "learning_rate": 5e-6, "per_device_batch_size": 2,
+                    "gradient_accumulation_steps": 16},
     },
     "sft": {
-        "cpu-smoke": {"base_model": "tiny", "learning_rate": 1e-3, "max_steps": 30,
-                      "per_device_batch_size": 16, "max_length": 64, "logging_steps": 5,
-                      "save_steps": 15, "precision": "fp32"},
-        "lora-7b": {"learning_rate": 1e-4, "use_lora": True, "lora_r": 16, "lora_alpha": 32,
-                    "per_device_batch_size": 4, "gradient_accumulation_steps": 8,
-                    "max_length": 2048, "precision": "bf16"},
+        "cpu-smoke": {**_CPU_SMOKE, "learning_rate": 5e-3, "max_steps": 40, "logging_steps": 10, "save_steps": 20},
+        "lora-7b": {**_LORA_7B, "learning_rate": 1e-4, "per_device_batch_size": 4,
+                    "gradient_accumulation_steps": 8, "max_length": 2048},
     },
 }
 

@@ -48,14 +48,14 @@ class MemoryReporter:
 class JsonLinesReporter:
     """One JSON object per line on a stream (the CLI's output); never asks to stop."""
 
-    def __init__(self, stream: TextIO = sys.stdout):
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream  # None: whatever sys.stdout is at the time of writing
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
-        print(json.dumps({"step": step, **metrics}), file=self.stream, flush=True)
+        print(json.dumps({"step": step, **metrics}), file=self.stream or sys.stdout, flush=True)
 
     def text(self, line: str) -> None:
-        print(json.dumps({"text": line}), file=self.stream, flush=True)
+        print(json.dumps({"text": line}), file=self.stream or sys.stdout, flush=True)
 
     def should_stop(self) -> bool:
         return False
