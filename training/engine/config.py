@@ -109,9 +109,14 @@ class PPOConfig(TrainingConfig):
             errors["gamma"] = "must be at most 1"
         if self.lam > 1:
             errors["lam"] = "must be at most 1"
-        if self.rollout_batch_size % self.per_device_batch_size:
+        minibatches, leftover = divmod(self.rollout_batch_size, self.per_device_batch_size)
+        if leftover:
             errors["rollout_batch_size"] = (
                 f"must be a multiple of per_device_batch_size ({self.per_device_batch_size})"
+            )
+        elif minibatches % self.gradient_accumulation_steps:
+            errors["gradient_accumulation_steps"] = (
+                f"must divide the {minibatches} minibatches of a rollout (rollout_batch_size / per_device_batch_size)"
             )
         if self.max_new_tokens >= self.max_length:
             errors["max_new_tokens"] = f"must be below max_length ({self.max_length})"
