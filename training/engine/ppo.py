@@ -28,7 +28,7 @@ from training.engine import ppo_math
 from training.engine.checkpoints import checkpoint_dir, last_checkpoint, save_final
 from training.engine.config import PPOConfig
 from training.engine.data import Splits
-from training.engine.device import plan_device
+from training.engine.device import agreed_stop, plan_device
 from training.engine.reporting import Reporter, TrainingResult
 from training.engine.tiny import resolve_model_path
 
@@ -131,7 +131,7 @@ class PPOTrainer:
             metrics["samples_per_second"] = self.config.rollout_batch_size / (time.perf_counter() - started)
             if step % self.config.logging_steps == 0 or step == self.total_steps:
                 self._report(step, metrics, sample_line)
-                if self.reporter.should_stop():
+                if agreed_stop(self.reporter.should_stop(), self.accelerator.device):
                     self._save_checkpoint(step)
                     self.reporter.text(f"cancelled at step {step}; checkpoint-{step} saved")
                     return TrainingResult("cancelled", step, metrics, None)
