@@ -116,8 +116,9 @@ class PPOTrainer:
         # Dropout stays off throughout (as in TRL's PPO): with it, the probability ratio of
         # the first update would not start at 1 and the clipping would bite on noise.
         self.model.eval()
+        prompts_per_step = config.rollout_batch_size * self.accelerator.num_processes
         self.total_steps = config.max_steps if config.max_steps > 0 else max(
-            1, math.ceil(config.num_train_epochs * len(prompts) / config.rollout_batch_size))
+            1, math.ceil(config.num_train_epochs * len(self.prompts) / prompts_per_step))
 
     # --- the loop -----------------------------------------------------------------------
     def train(self, *, resume: bool) -> TrainingResult:

@@ -53,7 +53,7 @@ def test_conversational_rows_train_a_reward_model_and_ppo(tiny_model, reward_run
     assert reward.outcome == "completed"
     reporter = MemoryReporter()
     ppo = train("ppo", data, tmp_path / "ppo", reporter, base_model=tiny_model,
-                reward_model=str(reward_run[0].final_dir), max_steps=1, rollout_batch_size=8,
+                reward_model=str(reward_run[0].final_dir), num_train_epochs=0.5, rollout_batch_size=8,
                 per_device_batch_size=8, max_new_tokens=4, logging_steps=1, save_steps=1)
-    assert ppo.outcome == "completed"
+    assert (ppo.outcome, ppo.step) == ("completed", 2)  # half an epoch of 32 prompts, 8 per step
     assert "<|user|>\\nTell me about" in reporter.lines[0]  # the chat template was applied
