@@ -57,3 +57,12 @@ def test_conversational_rows_train_a_reward_model_and_ppo(tiny_model, reward_run
                 per_device_batch_size=8, max_new_tokens=4, logging_steps=1, save_steps=1)
     assert (ppo.outcome, ppo.step) == ("completed", 2)  # half an epoch of 32 prompts, 8 per step
     assert "<|user|>\\nTell me about" in reporter.lines[0]  # the chat template was applied
+
+
+def test_reward_pairs_with_margins_train(tiny_model, tmp_path):
+    rows = [{**row, "margin": float(number % 3)} for number, row in enumerate(marker_pairs(32))]
+    data = tmp_path / "margins.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    result = train("reward", data, tmp_path / "out", base_model=tiny_model, max_steps=2, save_steps=2,
+                   logging_steps=1)
+    assert result.outcome == "completed" and result.metrics["loss"] > 0
