@@ -1,8 +1,9 @@
 """How a training run talks to whoever launched it: metrics, text lines, cancellation.
 
-Metric names the engine reports (all kinds): loss, learning_rate, epoch; reward: eval_loss,
-eval_accuracy; dpo: eval_loss, rewards/accuracies, rewards/margins; ppo: reward_mean, kl,
-policy_loss, value_loss, entropy, samples_per_second.
+Metric names (training/engine/README.md lists them all): reward, DPO and SFT report loss,
+learning_rate, epoch and eval_loss (reward also accuracy and eval_accuracy, DPO
+rewards/accuracies); PPO reports reward_mean, kl, policy_loss, value_loss, entropy,
+samples_per_second, and one sample generation per logging step as a text line.
 """
 
 from __future__ import annotations
