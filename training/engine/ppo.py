@@ -107,7 +107,8 @@ class PPOTrainer:
         else:
             self.reference = copy.deepcopy(policy).requires_grad_(False).eval().to(self.accelerator.device)
         reward_path = resolve_model_path(config.reward_model)
-        self.reward_tokenizer = AutoTokenizer.from_pretrained(reward_path)
+        # Too long a text loses the start of its prompt, never the response being scored.
+        self.reward_tokenizer = AutoTokenizer.from_pretrained(reward_path, truncation_side="left")
         self.reward_model = AutoModelForSequenceClassification.from_pretrained(reward_path, dtype=plan.dtype)
         self.reward_model.requires_grad_(False).eval().to(self.accelerator.device)
         model = PolicyWithValueHead(policy)
