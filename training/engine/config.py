@@ -212,10 +212,3 @@ def config_from_dict(kind: str, data: dict[str, Any]):
 
 def config_to_dict(config: TrainingConfig) -> dict[str, Any]:
     return dataclasses.asdict(config)
-
-
-def kind_of(config: TrainingConfig) -> str:
-    for kind, config_class in CONFIG_CLASSES.items():
-        if type(config) is config_class:
-            return kind
-    raise TypeError(f"not a training config: {config!r}")
