@@ -1,4 +1,3 @@
-import json
 import os
 import socket
 
@@ -14,13 +13,6 @@ pytestmark = pytest.mark.django_db
 
 Status = Run.Status
 LAUNCH = reverse("admin:training_run_launch")
-
-
-@pytest.fixture
-def pairs_file(tmp_path):
-    path = tmp_path / "pairs.jsonl"
-    path.write_text(json.dumps({"prompt": "2+2?", "chosen": "4", "rejected": "5"}) + "\n")
-    return path
 
 
 @pytest.fixture
