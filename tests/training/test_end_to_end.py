@@ -4,20 +4,16 @@ simulated annotators, snapshot it, then train SFT, a reward model, DPO and PPO t
 The task: every item has two responses of equal length, one of which contains the word
 "banana"; honest annotators prefer that one. A model can only rank them by learning the marker.
 """
-import json
-import random
 import time
 
 import pytest
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
-from annotate import queue
 from annotate.export import create_snapshot
-from annotate.importing import import_items
 from annotate.models import Project, TaskMode
 from tests.factories import annotators_of
 from training import runs
-from training.engine.tiny import MARKER, marker_pairs
+from training.demo import import_marker_items, judge_by_marker
 from training.models import Run
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
@@ -34,26 +30,12 @@ def worker_env(settings, tmp_path):
     return {"PREFSTACK_RUNS_DIR": str(settings.RUNS_DIR), "PREFSTACK_SNAPSHOT_DIR": str(settings.SNAPSHOT_DIR)}
 
 
-def judged_project(tmp_path) -> Project:
+def judged_project() -> Project:
     """ITEMS marker items, each judged by two of three honest annotators through the queue."""
-    rng = random.Random(0)
-    lines = []
-    for number, pair in enumerate(marker_pairs(ITEMS, seed=7)):
-        responses = [pair["chosen"].strip(), pair["rejected"].strip()]
-        rng.shuffle(responses)
-        lines.append(json.dumps({"id": f"marker-{number}", "prompt": pair["prompt"], "responses": responses}))
-    items_file = tmp_path / "items.jsonl"
-    items_file.write_text("\n".join(lines) + "\n")
     project = Project.objects.create(name="Marker", slug="marker", task_mode=TaskMode.PAIRWISE, allow_ties=False, overlap=2)
-    report = import_items(project, items_file)
-    assert report.ok, report.errors[:3]
-
-    for annotator in annotators_of(project, 3):
-        while (assignment := queue.next_assignment(project, annotator)) is not None:
-            texts = [response.text for response in assignment.item.responses.order_by("position")]
-            ranks = [1, 2] if MARKER in texts[0].split() else [2, 1]
-            queue.submit(assignment.pk, annotator, ranks=ranks, seconds_spent=rng.uniform(5, 20))
-    assert queue.progress(project, annotator)["done"] == ITEMS
+    import_marker_items(project, ITEMS, seed=7)
+    judge_by_marker(project, annotators_of(project, 3))
+    assert project.items.filter(judgement_count=2).count() == ITEMS
     return project
 
 
@@ -82,9 +64,10 @@ def falls(values: list[float]) -> bool:
 
 
 def test_judged_data_trains_sft_reward_dpo_and_ppo_through_the_worker(celery_workers, worker_env, tmp_path):
-    project = judged_project(tmp_path)
-    pairs = create_snapshot(project, kind="pairs", options={"mode": "consensus", "test_fraction": 0.2})
-    demonstrations = create_snapshot(project, kind="sft", options={"test_fraction": 0.2})
+    project = judged_project()
+    options = {"test_fraction": 0.2, "file_formats": ["jsonl"]}  # what training reads
+    pairs = create_snapshot(project, kind="pairs", options={**options, "mode": "consensus"})
+    demonstrations = create_snapshot(project, kind="sft", options=options)
     assert pairs.counts and demonstrations.counts
     celery_workers(**worker_env)
 
