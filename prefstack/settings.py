@@ -52,7 +52,7 @@ DEBUG = env_bool("DEBUG", True)
 DATA_DIR = Path(os.environ.get("PREFSTACK_DATA_DIR", BASE_DIR / "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 UPLOAD_DIR = DATA_DIR / "uploads"
-SNAPSHOT_DIR = DATA_DIR / "snapshots"
+SNAPSHOT_DIR = Path(os.environ.get("PREFSTACK_SNAPSHOT_DIR", DATA_DIR / "snapshots")).resolve()
 RUNS_DIR = Path(os.environ.get("PREFSTACK_RUNS_DIR", DATA_DIR / "runs")).resolve()
 
 

@@ -1,5 +1,7 @@
 """Runs in the admin: a launch form, a live run page (htmx polls its partial), cancel, resume,
 retry, and a page that overlays two runs' curves."""
+import re
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +16,10 @@ from . import liveness, runs
 from .charts import build_charts
 from .forms import LaunchRunForm
 from .models import Run
+
+
+# The engine logs PPO's generations as "step 12 sample: 'prompt' -> 'response' (reward 1.3)".
+SAMPLE_LINE = re.compile(r"^step \d+ sample: ")
 
 
 @admin.register(Run)
@@ -92,7 +98,9 @@ class RunAdmin(admin.ModelAdmin):
         # The page is where people notice a stuck run: settle it here too if its worker is gone.
         liveness.reap_lost_runs(runs_to_check=[run])
         run.refresh_from_db()
-        return {"run": run, "charts": build_charts([run]), "log_lines": run.log_tail.splitlines()}
+        lines = run.log_tail.splitlines()
+        samples = [line for line in lines if SAMPLE_LINE.match(line)]
+        return {"run": run, "charts": build_charts([run]), "log_lines": lines, "samples": samples[-5:]}
 
     def cancel_view(self, request, run_id):
         return self._act(request, run_id, runs.request_cancel, "Cancel requested for {run}.")

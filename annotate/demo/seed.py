@@ -10,6 +10,7 @@ from django.db import transaction
 
 from annotate.importing import ImportReport, import_items
 from annotate.models import Membership, Project, TaskMode
+from training.demo import seed_training_demo
 
 DEMO_DIR = Path(__file__).resolve().parent
 ADMIN = "admin"
@@ -57,6 +58,7 @@ def seed_demo(admin_password: str, annotator_password: str) -> dict[str, ImportR
         if not report.ok:
             raise ValueError(f"the demo file {spec['file']} does not import: " + "; ".join(map(str, report.errors[:5])))
         reports[slug] = report
+    seed_training_demo(admin)
     return reports
 
 

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from annotate.models import Item, Membership, Project, Response, TaskMode
+from training.models import Run
 
 pytestmark = pytest.mark.django_db
 
@@ -14,6 +15,12 @@ pytestmark = pytest.mark.django_db
 def fast_password_hashing(settings):
     # Each seed hashes three passwords; the production hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def data_dirs(settings, tmp_path):
+    # The demo also writes a snapshot and queues a training run (training.demo).
+    settings.SNAPSHOT_DIR, settings.RUNS_DIR = tmp_path / "snapshots", tmp_path / "runs"
 
 
 def seed(**options) -> str:
@@ -75,7 +82,9 @@ def test_seeding_again_changes_nothing():
 
     assert "0 item(s) were created, 0 updated, 18 unchanged" in out
     assert sorted(Item.objects.values_list("pk", "external_id", "prompt")) == before
-    assert get_user_model().objects.count() == 3 and Project.objects.count() == 2
+    # The three logins and the training demo's simulated annotator; the two projects and the training demo's.
+    assert get_user_model().objects.count() == 4 and Project.objects.count() == 3
+    assert Run.objects.count() == 1
 
 
 def test_without_debug_the_passwords_must_be_given(settings):

@@ -1,4 +1,3 @@
-import json
 import os
 import socket
 
@@ -14,13 +13,6 @@ pytestmark = pytest.mark.django_db
 
 Status = Run.Status
 LAUNCH = reverse("admin:training_run_launch")
-
-
-@pytest.fixture
-def pairs_file(tmp_path):
-    path = tmp_path / "pairs.jsonl"
-    path.write_text(json.dumps({"prompt": "2+2?", "chosen": "4", "rejected": "5"}) + "\n")
-    return path
 
 
 @pytest.fixture
@@ -178,3 +170,13 @@ def test_launching_on_a_snapshot_and_the_run_page_links_to_it(admin_client, djan
     assert run.snapshot == snapshot
     page = admin_client.get(reverse("admin:training_run_change", args=[run.pk])).content.decode()
     assert reverse("admin:annotate_snapshot_change", args=[snapshot.pk]) in page
+
+
+def test_the_run_page_shows_ppo_sample_generations_apart_from_the_log(admin_client):
+    run = RunFactory(kind="ppo", status=Status.SUCCEEDED, config={"reward_model": "/models/reward"}, log_tail=(
+        "resuming from checkpoint-4\nstep 5 sample: 'Tell me about cats.' -> ' banana <b>x</b>' (reward 1.250)\nsaved final"
+    ))
+    page = admin_client.get(reverse("admin:training_run_change", args=[run.pk])).content.decode()
+    samples = page[page.index("Sample generations"):page.index('<pre class="run-log">')]
+    assert "step 5 sample: &#x27;Tell me about cats.&#x27; -&gt; &#x27; banana &lt;b&gt;x&lt;/b&gt;&#x27;" in samples
+    assert "resuming from" not in samples

@@ -1,5 +1,3 @@
-import json
-
 import pytest
 
 from annotate.models import Snapshot
@@ -11,13 +9,6 @@ from training.models import Run
 pytestmark = pytest.mark.django_db
 
 Status = Run.Status
-
-
-@pytest.fixture
-def pairs_file(tmp_path):
-    path = tmp_path / "pairs.jsonl"
-    path.write_text(json.dumps({"prompt": "2+2?", "chosen": "4", "rejected": "5"}) + "\n")
-    return path
 
 
 def test_launch_saves_a_queued_run_with_preset_then_overrides_and_sends_it_after_commit(
