@@ -3,9 +3,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
+from .exporting.admin import SnapshotAdmin, export_snapshot_action, export_snapshot_url
 from .forms import ImportItemsForm
 from .importing import import_items
-from .models import Assignment, Item, Judgement, Membership, Project, Response
+from .models import Assignment, Item, Judgement, Membership, Project, Response, Snapshot
 
 
 class MembershipInline(admin.TabularInline):
@@ -21,6 +22,7 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    actions = [export_snapshot_action]
 
     def get_urls(self):
         import_url = path(
@@ -28,7 +30,7 @@ class ProjectAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.import_items_view),
             name="annotate_project_import_items",
         )
-        return [import_url, *super().get_urls()]
+        return [import_url, export_snapshot_url(self), *super().get_urls()]
 
     def import_items_view(self, request, object_id):
         project = get_object_or_404(Project, pk=object_id)
@@ -81,3 +83,6 @@ class JudgementAdmin(admin.ModelAdmin):
     list_filter = ["project"]
     list_select_related = ["item__project", "annotator"]
     raw_id_fields = ["item", "assignment"]
+
+
+admin.site.register(Snapshot, SnapshotAdmin)
