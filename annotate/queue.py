@@ -229,14 +229,12 @@ def _claim_gold_item(project: Project, annotator, now: datetime) -> int | None:
     """The least-judged gold item this annotator has not had (gold is not capped by overlap)."""
     # `is_gold = %s`, not the ORM's bare `is_gold`, which SQLite cannot match to item_queue_walk.
     item, assignment = Item._meta.db_table, Assignment._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT i.id FROM {item} i WHERE i.project_id = %s AND i.is_gold = %s AND NOT EXISTS (SELECT 1"
-            f" FROM {assignment} mine WHERE mine.item_id = i.id AND mine.annotator_id = %s)"
-            f" ORDER BY i.judgement_count, i.id LIMIT 1",
-            [project.pk, True, annotator.pk],
-        )
-        row = cursor.fetchone()
+    row = _fetch_one(
+        f"SELECT i.id FROM {item} i WHERE i.project_id = %s AND i.is_gold = %s AND NOT EXISTS (SELECT 1"
+        f" FROM {assignment} mine WHERE mine.item_id = i.id AND mine.annotator_id = %s)"
+        f" ORDER BY i.judgement_count, i.id LIMIT 1",
+        [project.pk, True, annotator.pk],
+    )
     return row[0] if row else None
 
 
@@ -258,18 +256,13 @@ def _lock_first_open(project: Project, annotator, now: datetime, level: int, win
         "leased": LEASED, "now": connection.ops.adapt_datetimefield_value(now), "overlap": project.overlap,
         "after": 0, "beyond": 2**62,
     }
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(walk_sql, params)
-            row = cursor.fetchone()
-            if row is None:
-                return None
-            # The walk read a snapshot from before the lock; this fresh statement sees any
-            # lease committed since by a request that held the lock before us.
-            cursor.execute(room_sql, {**params, "item": row[0]})
-            if cursor.fetchone() is not None:
-                return row[0]
-            params["after"] = row[0]
+    while (row := _fetch_one(walk_sql, params)) is not None:
+        # The walk read a snapshot from before the lock; this fresh statement sees any
+        # lease committed since by a request that held the lock before us.
+        if _fetch_one(room_sql, {**params, "item": row[0]}) is not None:
+            return row[0]
+        params["after"] = row[0]
+    return None
 
 
 @functools.cache
@@ -317,6 +310,12 @@ def _walk_statements(vendor: str, windowed: bool) -> tuple[str, str]:
     return walk, f"SELECT 1 FROM {item} i WHERE i.id = %(item)s AND {room}"
 
 
+def _fetch_one(sql: str, params) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
 def _lease(project: Project, item_id: int, annotator, now: datetime) -> Assignment:
     shown_order = list(Response.objects.filter(item_id=item_id).values_list("position", flat=True))
     random.shuffle(shown_order)
@@ -360,14 +359,12 @@ def _count_judgement(assignment: Assignment, now: datetime) -> None:
     """
     Item.objects.filter(pk=assignment.item_id).update(judgement_count=F("judgement_count") + 1)
     item, assignments = Item._meta.db_table, Assignment._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT i.judgement_count + (SELECT COUNT(*) FROM {assignments} live WHERE live.item_id = i.id"
-            f" AND live.state = %s AND live.expires_at > %s AND live.id <> %s) FROM {item} i"
-            f" WHERE i.id = %s AND NOT i.is_gold",
-            [LEASED, connection.ops.adapt_datetimefield_value(now), assignment.pk, assignment.item_id],
-        )
-        row = cursor.fetchone()
+    row = _fetch_one(
+        f"SELECT i.judgement_count + (SELECT COUNT(*) FROM {assignments} live WHERE live.item_id = i.id"
+        f" AND live.state = %s AND live.expires_at > %s AND live.id <> %s) FROM {item} i"
+        f" WHERE i.id = %s AND NOT i.is_gold",
+        [LEASED, connection.ops.adapt_datetimefield_value(now), assignment.pk, assignment.item_id],
+    )
     if row is not None and row[0] > assignment.project.overlap:
         raise LeaseExpired()
 
