@@ -1,7 +1,7 @@
 """Celery tasks of the annotate app (queue `default`): they load a row, call a service, save."""
 from celery import shared_task
 
-from . import bias
+from . import bias, queue
 from .flag_refresh import request_refresh_of_active_projects
 from .models import Project
 
@@ -29,3 +29,9 @@ def refresh_project_flags(project_id: int) -> int:
 def refresh_all_project_flags() -> int:
     """Beat's sweep; returns how many projects got a recomputation queued."""
     return request_refresh_of_active_projects()
+
+
+@shared_task(name="annotate.tasks.expire_overdue_leases")
+def expire_overdue_leases() -> int:
+    """Beat's tidy-up of lease states (the queue already treats overdue leases as free); returns how many."""
+    return queue.expire_leases()

@@ -2,13 +2,16 @@
 import shutil
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
-from annotate.models import AnnotatorFlag, Project, Snapshot, TaskMode
-from annotate.tasks import build_snapshot, refresh_project_flags
+from annotate.models import AnnotatorFlag, Assignment, Project, Snapshot, TaskMode
+from annotate.queue import next_assignment
+from annotate.tasks import build_snapshot, expire_overdue_leases, refresh_project_flags
 from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.worker
@@ -86,3 +89,13 @@ def test_the_task_goes_to_the_default_queue():
     from prefstack.celery import app
 
     assert app.amqp.router.route({}, build_snapshot.name)["queue"].name == "default"
+
+
+def test_the_worker_marks_overdue_leases_expired(celery_worker_process):
+    project = ProjectFactory(lease_seconds=60, gold_rate=0.0)
+    ItemFactory(project=project)
+    [annotator] = annotators_of(project, 1)
+    lease = next_assignment(project, annotator, now=timezone.now() - timedelta(minutes=5))
+    assert expire_overdue_leases.delay().get(timeout=60) == 1
+    lease.refresh_from_db()
+    assert lease.state == Assignment.State.EXPIRED
