@@ -1,7 +1,7 @@
 """Celery tasks of the annotate app; each loads a row, calls a service, saves."""
 from celery import shared_task
 
-from . import bias
+from . import bias, queue
 from .exporting import build_snapshot as build
 from .flag_refresh import request_refresh_of_active_projects
 from .models import Project, Snapshot
@@ -28,3 +28,9 @@ def refresh_project_flags(project_id: int) -> int:
 def refresh_all_project_flags() -> int:
     """Beat's sweep; returns how many projects got a recomputation queued."""
     return request_refresh_of_active_projects()
+
+
+@shared_task(name="annotate.tasks.expire_overdue_leases")
+def expire_overdue_leases() -> int:
+    """Beat's tidy-up of lease states (the queue already treats overdue leases as free); returns how many."""
+    return queue.expire_leases()

@@ -233,4 +233,5 @@ CELERY_BEAT_SCHEDULE = {
         "task": "annotate.tasks.refresh_all_project_flags",
         "schedule": env_int("FLAG_REFRESH_SECONDS", 3600),
     },
+    "expire-overdue-leases": {"task": "annotate.tasks.expire_overdue_leases", "schedule": 300.0},
 }

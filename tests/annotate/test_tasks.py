@@ -1,10 +1,13 @@
-"""The flag tasks through a real Celery worker process (one worker start: they are slow)."""
+"""The flag and lease tasks through a real Celery worker process (each test starts one: they are slow)."""
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from annotate.models import AnnotatorFlag, Project
-from annotate.tasks import refresh_project_flags
+from annotate.models import AnnotatorFlag, Assignment, Project
+from annotate.queue import next_assignment
+from annotate.tasks import expire_overdue_leases, refresh_project_flags
 from tests.factories import ItemFactory, ProjectFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.worker
@@ -26,3 +29,13 @@ def test_submits_trigger_a_refresh_that_the_worker_runs(celery_worker_process, s
 
     assert refresh_project_flags.delay(project.pk).get(timeout=60) == flags.count()
     assert refresh_project_flags.delay(project.pk + 1000).get(timeout=60) == 0  # a deleted project is skipped
+
+
+def test_the_worker_marks_overdue_leases_expired(celery_worker_process):
+    project = ProjectFactory(lease_seconds=60, gold_rate=0.0)
+    ItemFactory(project=project)
+    [annotator] = annotators_of(project, 1)
+    lease = next_assignment(project, annotator, now=timezone.now() - timedelta(minutes=5))
+    assert expire_overdue_leases.delay().get(timeout=60) == 1
+    lease.refresh_from_db()
+    assert lease.state == Assignment.State.EXPIRED
