@@ -4,9 +4,10 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
+from .exporting.admin import SnapshotAdmin, export_snapshot_action, export_snapshot_url
 from .forms import ImportItemsForm
 from .importing import import_items
-from .models import AnnotatorFlag, Assignment, Item, Judgement, Membership, Project, Response
+from .models import AnnotatorFlag, Assignment, Item, Judgement, Membership, Project, Response, Snapshot
 
 
 class MembershipInline(admin.TabularInline):
@@ -22,6 +23,7 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    actions = [export_snapshot_action]
 
     def get_urls(self):
         import_url = path(
@@ -29,7 +31,7 @@ class ProjectAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.import_items_view),
             name="annotate_project_import_items",
         )
-        return [import_url, *super().get_urls()]
+        return [import_url, export_snapshot_url(self), *super().get_urls()]
 
     def import_items_view(self, request, object_id):
         project = get_object_or_404(Project, pk=object_id)
@@ -82,6 +84,9 @@ class JudgementAdmin(admin.ModelAdmin):
     list_filter = ["project"]
     list_select_related = ["item__project", "annotator"]
     raw_id_fields = ["item", "assignment"]
+
+
+admin.site.register(Snapshot, SnapshotAdmin)
 
 
 def _set_membership(modeladmin, request, memberships, message: str, **changes) -> None:

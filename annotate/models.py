@@ -7,6 +7,8 @@ Conventions every service relies on:
 - Ranks are 1 = best; equal ranks are a tie. A pairwise judgement is a ranking of two:
   [1, 2] first better, [2, 1] second better, [1, 1] tie.
 """
+from pathlib import Path
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -222,3 +224,47 @@ class AnnotatorFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.annotator} in {self.project}"
+
+
+class Snapshot(models.Model):
+    """An immutable, hashed export of one project's (or several projects') judgements.
+
+    The files live in `settings.SNAPSHOT_DIR / folder` beside a manifest.json; once `ready`
+    nothing rewrites them, so a training run can name a snapshot and be reproduced.
+    """
+
+    class Kind(models.TextChoices):
+        PAIRS = "pairs", "Preference pairs"
+        SFT = "sft", "Supervised fine-tuning (prompt + best response)"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="snapshots")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PAIRS)
+    options = models.JSONField(default=dict, blank=True, help_text="The export options, as written to the manifest.")
+    counts = models.JSONField(default=dict, blank=True)
+    annotators = models.JSONField(default=list, blank=True, help_text="Usernames whose judgements are in the files.")
+    code_version = models.CharField(max_length=100, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Over the data files, in sorted order.")
+    folder = models.CharField(max_length=255, blank=True, help_text="Relative to settings.SNAPSHOT_DIR.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    progress = models.FloatField(default=0.0, help_text="0 to 1 while running.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="snapshots"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.project.slug} {self.kind} snapshot #{self.pk}"
+
+    @property
+    def path(self) -> Path:
+        return Path(settings.SNAPSHOT_DIR) / self.folder

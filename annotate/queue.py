@@ -8,21 +8,23 @@ Rules (issue 3 and the design's queue semantics):
   expire) that still has room: judgements + live leases < overlap. The fullest items come
   first, so that complete, exportable items accumulate. Gold items are mixed in at the
   project's gold rate and are not capped by overlap: every annotator may be tested on each.
-- Concurrency: the item row is locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so that
-  annotators asking at the same instant walk past each other's items) and its room is
-  checked again after the lock by a fresh statement, which sees leases committed meanwhile.
-  Every change to an item's judgements or leases happens while holding that lock or by an
-  UPDATE of the item row. On SQLite, transactions are IMMEDIATE (see settings): one writer
-  at a time, so the same code is correct there too.
+- Concurrency: a lease locks its item row (`FOR NO KEY UPDATE SKIP LOCKED` on PostgreSQL,
+  so that annotators asking at the same instant walk past each other's items) and checks
+  its room again after the lock by a fresh statement, which sees leases committed meanwhile.
+  Submit and undo move one unit between an item's judgements and its live leases with an
+  UPDATE of the item row (the same lock); skips and expiry only free room. A submission whose
+  lease ran out on the way is refused if its room went to someone else (`_count_judgement`).
+  On SQLite, transactions are IMMEDIATE (see settings): one writer at a time, so the same
+  code is correct there too.
 - A request never scans the project: it reads a bounded window of each fullness level
   through the item_queue_walk index (see WALK_WINDOW).
 """
+import functools
 import random
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from annotate.judging import Verdict, judgement_errors
@@ -115,6 +117,7 @@ def submit(assignment_id: int, annotator, *, ranks=None, ratings=None, strength=
         _check_member(assignment.project, annotator, lock=False)
         _check_live(assignment, now)
         _validate(assignment, verdict, seconds_spent)
+        _count_judgement(assignment, now)
         judgement = Judgement.objects.create(
             assignment=assignment,
             project_id=assignment.project_id,
@@ -129,7 +132,6 @@ def submit(assignment_id: int, annotator, *, ranks=None, ratings=None, strength=
         )
         assignment.state, assignment.edit_of = SUBMITTED, None
         assignment.save(update_fields=["state", "edit_of", "updated_at"])
-        Item.objects.filter(pk=assignment.item_id).update(judgement_count=F("judgement_count") + 1)
     return judgement
 
 
@@ -230,49 +232,63 @@ def _claim_gold_item(project: Project, annotator, now: datetime) -> int | None:
 
 def _claim_open_item(project: Project, annotator, now: datetime) -> int | None:
     """Lock the fullest item with room for this annotator, walking one fullness level at a time."""
-    open_items = _open_items(project, annotator, now)
-    for window in (WALK_WINDOW, None):
+    for windowed in (True, False):
         for level in range(project.overlap - 1, -1, -1):
-            item_id = _lock_first(project, open_items, level, window)
+            item_id = _lock_first_open(project, annotator, now, level, windowed)
             if item_id is not None:
                 return item_id
     return None
 
 
-def _open_items(project: Project, annotator, now: datetime) -> QuerySet:
-    """Regular items this annotator never had, with room: judgements + live leases < overlap."""
-    live_leases = (
-        Assignment.objects.filter(item=OuterRef("pk"), state=LEASED, expires_at__gt=now)
-        .order_by()
-        .values("item")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return (
-        Item.objects.filter(project=project, is_gold=False, judgement_count__lt=project.overlap)
-        .filter(~Exists(_assignments_of(annotator)))
-        .alias(live_leases=Coalesce(Subquery(live_leases), 0))
-        .filter(live_leases__lt=project.overlap - F("judgement_count"))
-    )
+def _lock_first_open(project: Project, annotator, now: datetime, level: int, windowed: bool) -> int | None:
+    """The first item of `level` with room for this annotator, locked; None when there is none."""
+    walk_sql, room_sql = _walk_statements(connection.vendor, windowed)
+    params = {
+        "project": project.pk, "regular": False, "level": level, "window": WALK_WINDOW, "annotator": annotator.pk,
+        "leased": LEASED, "now": connection.ops.adapt_datetimefield_value(now), "overlap": project.overlap,
+        "after": 0, "beyond": 2**62,
+    }
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(walk_sql, params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            # The walk read a snapshot from before the lock; this fresh statement sees any
+            # lease committed since by a request that held the lock before us.
+            cursor.execute(room_sql, {**params, "item": row[0]})
+            if cursor.fetchone() is not None:
+                return row[0]
+            params["after"] = row[0]
 
 
-def _lock_first(project: Project, open_items: QuerySet, level: int, window: int | None) -> int | None:
-    candidates = open_items.filter(judgement_count=level)
-    if window is not None:
-        front = Item.objects.filter(project=project, is_gold=False, judgement_count=level).order_by("pk")
-        candidates = candidates.filter(pk__in=front.values("pk")[:window])
-    passed_over = []
-    while True:
-        # NO KEY UPDATE: judgements being inserted for this item (a key-share lock) do not block it.
-        locked = candidates.exclude(pk__in=passed_over).order_by("pk").select_for_update(skip_locked=True, no_key=True)
-        item_id = locked.values_list("pk", flat=True).first()
-        if item_id is None:
-            return None
-        # The candidate query read a snapshot from before the lock; this fresh statement sees
-        # any lease committed since, by a request that held the lock before us.
-        if open_items.filter(pk=item_id).exists():
-            return item_id
-        passed_over.append(item_id)
+@functools.cache
+def _walk_statements(vendor: str, windowed: bool) -> tuple[str, str]:
+    """SQL for the queue's hot path, kept plain so that each plan is easy to EXPLAIN.
+
+    The walk reads one fullness level of the project in id order through the item_queue_walk
+    index and locks the first item with room for the annotator: never assigned to them, and
+    judgements + live leases < overlap. Windowed, it stops before the level's (WALK_WINDOW+1)th
+    item. PostgreSQL skips items that other requests hold; NO KEY UPDATE lets judgements
+    (which key-share the item) be inserted meanwhile.
+    """
+    item, assignment = Item._meta.db_table, Assignment._meta.db_table
+    room = (
+        f"NOT EXISTS (SELECT 1 FROM {assignment} mine WHERE mine.item_id = i.id AND mine.annotator_id = %(annotator)s)"
+        f" AND i.judgement_count + (SELECT COUNT(*) FROM {assignment} live WHERE live.item_id = i.id"
+        f" AND live.state = %(leased)s AND live.expires_at > %(now)s) < %(overlap)s"
+    )
+    window_end = (
+        f" AND i.id < COALESCE((SELECT id FROM {item} WHERE project_id = %(project)s AND is_gold = %(regular)s"
+        f" AND judgement_count = %(level)s ORDER BY id LIMIT 1 OFFSET %(window)s), %(beyond)s)"
+        if windowed else ""
+    )
+    lock = " FOR NO KEY UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
+    walk = (
+        f"SELECT i.id FROM {item} i WHERE i.project_id = %(project)s AND i.is_gold = %(regular)s"
+        f" AND i.judgement_count = %(level)s AND i.id > %(after)s{window_end} AND {room} ORDER BY i.id LIMIT 1{lock}"
+    )
+    return walk, f"SELECT 1 FROM {item} i WHERE i.id = %(item)s AND {room}"
 
 
 def _lease(project: Project, item_id: int, annotator, now: datetime) -> Assignment:
@@ -310,6 +326,27 @@ def _check_live(assignment: Assignment, now: datetime) -> None:
     if assignment.state == SUBMITTED:
         raise NotYourLease("You already submitted this item; use undo to change your answer.")
     if assignment.state != LEASED or assignment.expires_at <= now:
+        raise LeaseExpired()
+
+
+def _count_judgement(assignment: Assignment, now: datetime) -> None:
+    """Add the judgement to its item's count, unless the item's room went to someone else meanwhile.
+
+    A lease that runs out while its submission is on the way may already have been given to
+    the next annotator, who saw it expired. The UPDATE waits for any lease being taken on this
+    item; the fresh statement after it sees that lease, and an item over its overlap refuses.
+    """
+    Item.objects.filter(pk=assignment.item_id).update(judgement_count=F("judgement_count") + 1)
+    item, assignments = Item._meta.db_table, Assignment._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.judgement_count + (SELECT COUNT(*) FROM {assignments} live WHERE live.item_id = i.id"
+            f" AND live.state = %s AND live.expires_at > %s AND live.id <> %s) FROM {item} i"
+            f" WHERE i.id = %s AND NOT i.is_gold",
+            [LEASED, connection.ops.adapt_datetimefield_value(now), assignment.pk, assignment.item_id],
+        )
+        row = cursor.fetchone()
+    if row is not None and row[0] > assignment.project.overlap:
         raise LeaseExpired()
 
 

@@ -1,9 +1,19 @@
-"""Celery tasks of the annotate app; each loads a row, calls a service, saves."""
+"""Celery tasks of the annotate app (queue `default`): they load a row, call a service, save."""
 from celery import shared_task
 
 from . import bias
 from .flag_refresh import request_refresh_of_active_projects
 from .models import Project
+
+
+@shared_task
+def build_snapshot(snapshot_id: int) -> dict:
+    from .exporting import build_snapshot as build
+    from .models import Snapshot
+
+    snapshot = Snapshot.objects.get(pk=snapshot_id)
+    build(snapshot)
+    return {"snapshot": snapshot.pk, "sha256": snapshot.sha256}
 
 
 @shared_task(name="annotate.tasks.refresh_project_flags")

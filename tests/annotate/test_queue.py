@@ -117,6 +117,20 @@ def test_live_leases_hold_their_slot_and_an_expired_lease_frees_it():
     assert next_assignment(project, alice, now=later) is None
 
 
+def test_a_submission_that_arrives_after_its_room_went_to_someone_else_is_refused():
+    project, (item,) = project_with_items(1, overlap=1, lease_seconds=60)
+    alice, bob = annotators_of(project, 2)
+    start = timezone.now()
+    lapsing = next_assignment(project, alice, now=start)
+    taken = next_assignment(project, bob, now=start + timedelta(seconds=61))
+    # Alice's request set off just before her lease ran out, and lands after Bob got the item.
+    with pytest.raises(LeaseExpired):
+        submit(lapsing.pk, alice, ranks=[1, 2], seconds_spent=59, now=start + timedelta(seconds=59))
+    submit(taken.pk, bob, ranks=[2, 1], seconds_spent=5, now=start + timedelta(seconds=70))
+    item.refresh_from_db()
+    assert item.judgement_count == 1 == Judgement.objects.filter(item=item).count()
+
+
 def test_fullest_items_come_first():
     project, (empty, one, two) = project_with_items(3, overlap=3)
     alice, bob, carol, dave = annotators_of(project, 4)

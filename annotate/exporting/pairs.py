@@ -1,0 +1,150 @@
+"""Preferences from judgements: pure functions over ranks and ratings, no Django.
+
+Ranks (1 = best, equal = tie) and ratings (higher = better) are lists indexed by canonical
+response position. A judgement's opinion of one response pair (first < second) is a vote
+`(first, second, direction, margin)`: direction +1 first better, -1 second better, 0 tie.
+
+Margins, all in [0, 1], so that TRL's reward loss `-logsigmoid(r_chosen - r_rejected - margin)`
+sees one scale whatever the task mode:
+- per annotator: pairwise with a strength: strength / 3 (slightly 1/3, clearly 2/3, much 1);
+  ranking: rank gap / (N - 1); rating: rating gap / (scale max - scale min); a tie: 0.
+  Ratings closer than `rating_gap` count as a tie.
+- consensus: the absolute mean of the signed margins of every vote on the pair (a vote for the
+  winner +margin, against it -margin, a tie 0), so disagreement and weak votes both shrink it.
+- agreement: the share of the pair's votes (ties included) that went the winning direction;
+  the winner is the direction with more votes, and an even split is a tie.
+"""
+from collections import defaultdict
+
+STRENGTH_LEVELS = 3
+
+
+def judgement_votes(ranks, ratings, strength, *, rating_span: float, rating_gap: float) -> list[tuple]:
+    if ranks is not None:
+        return _rank_votes(ranks, strength)
+    return _rating_votes(ratings, rating_span, rating_gap)
+
+
+def _rank_votes(ranks, strength) -> list[tuple]:
+    n = len(ranks)
+    scale = max(n - 1, 1)
+    strength_margin = strength / STRENGTH_LEVELS if strength else None
+    votes = []
+    for first in range(n):
+        rank_first = ranks[first]
+        for second in range(first + 1, n):
+            gap = ranks[second] - rank_first
+            if gap == 0:
+                votes.append((first, second, 0, 0.0))
+            else:
+                margin = strength_margin if strength_margin is not None else abs(gap) / scale
+                votes.append((first, second, 1 if gap > 0 else -1, margin))
+    return votes
+
+
+def _rating_votes(ratings, rating_span: float, rating_gap: float) -> list[tuple]:
+    n = len(ratings)
+    votes = []
+    for first in range(n):
+        for second in range(first + 1, n):
+            gap = ratings[first] - ratings[second]
+            if abs(gap) < rating_gap:
+                votes.append((first, second, 0, 0.0))
+            else:
+                votes.append((first, second, 1 if gap > 0 else -1, abs(gap) / rating_span))
+    return votes
+
+
+def consensus(votes_per_judgement: list[list[tuple]]) -> dict[tuple[int, int], tuple[int, float, float]]:
+    """(first, second) -> (direction, margin, agreement) over all judgements of one item."""
+    tallies = defaultdict(lambda: [0, 0, 0, 0.0])  # for, against, total, signed margin sum
+    for votes in votes_per_judgement:
+        for first, second, direction, margin in votes:
+            tally = tallies[first, second]
+            tally[0] += direction > 0
+            tally[1] += direction < 0
+            tally[2] += 1
+            tally[3] += direction * margin
+    result = {}
+    for pair, (wins, losses, total, signed) in tallies.items():
+        direction = (wins > losses) - (wins < losses)
+        agreeing = wins if direction > 0 else losses if direction < 0 else total - wins - losses
+        result[pair] = (direction, abs(signed) / total if direction else 0.0, agreeing / total)
+    return result
+
+
+def oriented(first: int, second: int, direction: int) -> tuple[int, int]:
+    """(chosen, rejected); a tie keeps canonical order."""
+    return (second, first) if direction < 0 else (first, second)
+
+
+def best_position(ranks, ratings) -> int | None:
+    """The one best response of a judgement, or None when the best is tied."""
+    scores = [-rank for rank in ranks] if ranks is not None else list(ratings)
+    top = max(scores)
+    if scores.count(top) > 1:
+        return None
+    return scores.index(top)
+
+
+def consensus_best(bests: list[int | None]) -> tuple[int | None, float]:
+    """The response most judgements put first, alone, and the share of judgements that did."""
+    counts = defaultdict(int)
+    for best in bests:
+        if best is not None:
+            counts[best] += 1
+    if not counts:
+        return None, 0.0
+    top = max(counts.values())
+    leaders = [position for position, count in counts.items() if count == top]
+    if len(leaders) > 1:
+        return None, top / len(bests)
+    return leaders[0], top / len(bests)
+
+
+def pair_selections(judgements, options, *, rating_span: float, counts) -> list[tuple]:
+    """((chosen, rejected), margin, agreement) rows of one item; `counts` tallies what was left out."""
+    votes = [
+        judgement_votes(ranks, ratings, strength, rating_span=rating_span, rating_gap=options.rating_gap)
+        for _, ranks, ratings, strength in judgements
+    ]
+    agreed = consensus(votes) if _needs_consensus(options) else None
+    if options.mode == "consensus":
+        candidates = [(first, second, *outcome) for (first, second), outcome in sorted(agreed.items())]
+    else:
+        candidates = [
+            (first, second, direction, margin, agreed[first, second][2] if agreed else None)
+            for judgement_votes_ in votes
+            for first, second, direction, margin in judgement_votes_
+        ]
+    rows = []
+    for first, second, direction, margin, agreement in candidates:
+        if direction == 0 and options.ties == "drop":
+            counts["ties_dropped"] += 1
+        elif agreement is not None and agreement < options.min_agreement:
+            counts["below_agreement"] += 1
+        else:
+            rows.append((oriented(first, second, direction), margin, agreement))
+    return rows
+
+
+def sft_selections(judgements, options, *, counts) -> list[tuple]:
+    """((best,), None, agreement) rows of one item: each judgement's best, or the consensus best."""
+    bests = [best_position(ranks, ratings) for _, ranks, ratings, _ in judgements]
+    counts["best_tied"] += bests.count(None)
+    if options.mode == "consensus":
+        best, agreement = consensus_best(bests) if bests else (None, 0.0)
+        candidates = [] if best is None else [(best, agreement)]
+    else:
+        candidates = [(best, bests.count(best) / len(bests)) for best in bests if best is not None]
+    rows = []
+    for best, agreement in candidates:
+        if agreement < options.min_agreement:
+            counts["below_agreement"] += 1
+        else:
+            rows.append(((best,), None, agreement))
+    return rows
+
+
+def _needs_consensus(options) -> bool:
+    return options.mode == "consensus" or options.min_agreement > 0 or options.include_agreement

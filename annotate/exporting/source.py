@@ -1,0 +1,71 @@
+"""Items with their responses and judgements, streamed from the database in item order.
+
+Three ordered queries (items, responses, judgements) are read through `.iterator()` (server-side
+cursors on PostgreSQL, chunked fetches on SQLite) and merged by item id, so memory holds one
+item at a time however large the project is.
+"""
+from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
+
+from ..models import Item, Judgement, Response
+
+CHUNK_SIZE = 5000
+
+
+@dataclass
+class SourceItem:
+    project_id: int
+    external_id: str
+    prompt: str | list
+    responses: list[str]
+    # (annotator_id, ranks, ratings, strength), in the order they were submitted
+    judgements: list[tuple]
+
+
+def stream_items(project_ids: list[int], *, include_gold: bool, chunk_size: int = CHUNK_SIZE):
+    items = Item.objects.filter(project_id__in=project_ids)
+    responses = Response.objects.filter(item__project_id__in=project_ids)
+    judgements = Judgement.objects.filter(project_id__in=project_ids)
+    if not include_gold:
+        items = items.filter(is_gold=False)
+        responses = responses.filter(item__is_gold=False)
+        judgements = judgements.filter(item__is_gold=False)
+    item_rows = items.order_by("id").values_list("id", "project_id", "external_id", "prompt").iterator(chunk_size)
+    response_groups = _Groups(responses.order_by("item_id", "position").values_list("item_id", "text").iterator(chunk_size))
+    judgement_groups = _Groups(
+        judgements.order_by("item_id", "id")
+        .values_list("item_id", "annotator_id", "ranks", "ratings", "strength")
+        .iterator(chunk_size)
+    )
+    for item_id, project_id, external_id, prompt in item_rows:
+        yield SourceItem(
+            project_id=project_id,
+            external_id=external_id,
+            prompt=prompt,
+            responses=[text for _, text in response_groups.take(item_id)],
+            judgements=[row[1:] for row in judgement_groups.take(item_id)],
+        )
+
+
+class _Groups:
+    """Rows sorted by item id (their first value), handed out one item's group at a time."""
+
+    def __init__(self, rows):
+        self._groups = groupby(rows, key=itemgetter(0))
+        self._current = next(self._groups, None)
+
+    def take(self, item_id: int) -> list[tuple]:
+        # Rows of items the item query did not return (created mid-export) are skipped.
+        while self._current is not None and self._current[0] < item_id:
+            self._current = next(self._groups, None)
+        if self._current is None or self._current[0] != item_id:
+            return []
+        rows = list(self._current[1])
+        self._current = next(self._groups, None)
+        return rows
+
+
+def count_items(project_ids: list[int], *, include_gold: bool) -> int:
+    items = Item.objects.filter(project_id__in=project_ids)
+    return (items if include_gold else items.filter(is_gold=False)).count()
