@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from child_process import measure_in_child
+from child_process import measure_each_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "annotate_page.json"
@@ -166,9 +166,7 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory() as folder:
-        runs = [measure_in_child(__file__, args.items, None, folder)]
-        if args.database_url:
-            runs.append(measure_in_child(__file__, args.items, args.database_url, folder))
+        runs = measure_each_database(__file__, args.items, args.database_url, folder)
 
     print("Enter pressed -> next item swapped in / painted (browser clock, Chromium, live server thread)")
     print(f"{'database':<12}{'mode':<10}{'items':>6}{'server CPU p50 ms':>19}{'answer p50 ms':>15}{'swap p50 ms':>13}{'paint p50 ms':>14}{'paint p90 ms':>14}{'paint max ms':>14}")

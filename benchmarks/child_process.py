@@ -24,6 +24,12 @@ def measure_in_child(script: str, argument, database_url: str | None, data_dir: 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def measure_each_database(script: str, argument, database_url: str | None, data_dir: str) -> list[dict]:
+    """SQLite always, then the PostgreSQL server at `database_url` when one is given."""
+    urls = [None, database_url] if database_url else [None]
+    return [measure_in_child(script, argument, url, data_dir) for url in urls]
+
+
 @contextmanager
 def throwaway_database():
     """Django set up in this process on a test database created now and dropped afterwards."""

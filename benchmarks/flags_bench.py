@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from child_process import measure_in_child, throwaway_database
+from child_process import measure_each_database, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "flags.json"
@@ -137,9 +137,7 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory() as folder:
-        rows = [measure_in_child(__file__, args.judgements, None, folder)]
-        if args.database_url:
-            rows.append(measure_in_child(__file__, args.judgements, args.database_url, folder))
+        rows = measure_each_database(__file__, args.judgements, args.database_url, folder)
 
     print(f"all flags over {args.judgements:,} pairwise judgements by {ANNOTATORS:,} annotators (target: refresh < 10 s)")
     print(f"{'database':<12}{'judgements':>12}{'load s':>9}{'compute s':>11}{'refresh s':>11}{'flags':>7}  by kind")

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from child_process import measure_in_child, throwaway_database
+from child_process import measure_each_database, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "import.json"
@@ -76,9 +76,7 @@ def main() -> None:
         path = Path(folder) / "items.jsonl"
         write_items(path, args.items)
         size_mb = path.stat().st_size / 1e6
-        rows = [measure_in_child(__file__, path, None, folder)]
-        if args.database_url:
-            rows.append(measure_in_child(__file__, path, args.database_url, folder))
+        rows = measure_each_database(__file__, path, args.database_url, folder)
 
     print(f"{args.items:,} native JSONL items, {size_mb:.0f} MB")
     print(f"{'database':<12}{'items':>9}{'responses':>11}{'import s':>10}{'items/s':>10}{'re-import (skip) s':>20}")
