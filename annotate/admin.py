@@ -13,6 +13,9 @@ from .models import Assignment, Item, Judgement, Membership, Project, Response, 
 from .models import AnnotatorFlag, Assignment, Item, Judgement, Membership, Project, Response
 
 
+from .models import AnnotatorFlag, Assignment, Item, Judgement, Membership, Project, Response, Snapshot
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast, Length
 from django.utils import timezone
@@ -72,22 +72,23 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
     """The project's judgements, response lengths and gold answers: three flat queries."""
     use_ratings = project.task_mode == TaskMode.RATING
     preference = "ratings" if use_ratings else "ranks"
-    rows = list(
+    rows = _driver_rows(
         Judgement.objects.filter(project=project)
         .order_by("created_at", "id")
-        # JSON read as text and decoded in one call below: per-row decoding would dominate the load.
+        # JSON read as text and decoded once per distinct text below: per-row decoding would dominate.
         .values_list("annotator_id", "item_id", Cast(preference, TextField()), Cast("shown_order", TextField()), "seconds_spent")
     )
     user_ids, item_ids, preference_texts, shown_texts, seconds = (list(c) for c in zip(*rows)) if rows else ([],) * 5
-    preferences, shown = _json_lists(preference_texts), _json_lists(shown_texts)
+    preference_index, preference_patterns = _distinct_json(preference_texts)
+    shown_index, shown_patterns = _distinct_json(shown_texts)
     annotator_ids, annotator = np.unique(np.asarray(user_ids, dtype=np.int64), return_inverse=True)
     item_ids = np.asarray(item_ids, dtype=np.int64)
-    width = max((len(p) for p in preferences), default=2)
-    scores = _padded(preferences, width, np.nan)
+    width = max((len(p) for p in preference_patterns), default=2)
+    scores = _padded(preference_patterns, width, np.nan)[preference_index]
     if not use_ratings:
         scores = -scores  # rank 1 is best
 
-    length_rows = Response.objects.filter(item__project=project).values_list("item_id", "position", Length("text"))
+    length_rows = _driver_rows(Response.objects.filter(item__project=project).values_list("item_id", "position", Length("text")))
     lengths = _per_judgement(length_rows, item_ids, width, lambda value: value)
     gold_rows = Item.objects.filter(project=project, is_gold=True).values_list("id", "gold_answer")
     gold_sign = 1 if use_ratings else -1
@@ -98,7 +99,7 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
         annotator=annotator.astype(np.int64),
         item=np.unique(item_ids, return_inverse=True)[1].astype(np.int64),
         scores=scores,
-        shown_order=_padded(shown, width, -1).astype(np.int64),
+        shown_order=_padded(shown_patterns, width, -1)[shown_index].astype(np.int64),
         lengths=lengths,
         seconds=np.asarray(seconds, dtype=float),
         gold_scores=gold_scores,
@@ -106,9 +107,22 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
     )
 
 
-def _json_lists(texts: list) -> list:
-    """JSON texts (lists, or None for SQL NULL) decoded in one call, NULL as an empty list."""
-    return json.loads("[" + ",".join(text or "[]" for text in texts) + "]")
+def _driver_rows(queryset) -> list[tuple]:
+    """The rows as the database driver returns them, skipping Django's per-row value converters,
+    which cost more than everything else here over a million rows."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _distinct_json(texts: list) -> tuple[np.ndarray, list]:
+    """(index, lists): each JSON text (None for SQL NULL) as an index into its distinct decoded
+    values. A project repeats a few answer patterns ([1, 2], [2, 1], ...) a million times, so
+    decoding each distinct text once is what keeps the load fast."""
+    codes: dict = {}
+    index = np.fromiter((codes.setdefault(text, len(codes)) for text in texts), dtype=np.int64, count=len(texts))
+    return index, [json.loads(text) if text else [] for text in codes]
 
 
 def _padded(lists: list, width: int, fill) -> np.ndarray:

@@ -31,8 +31,10 @@ def request_refresh(project_id: int) -> bool:
 
 
 def judgement_recorded(judgement: Judgement) -> None:
-    """Every N-th judgement (by id, so no counter row is contended) asks for fresh flags."""
-    if judgement.pk % settings.FLAG_REFRESH_EVERY_SUBMITS == 0:
+    """Every N-th judgement (by id, so no counter row is contended) asks for fresh flags; N = 0
+    leaves the refresh to the beat schedule alone."""
+    every = settings.FLAG_REFRESH_EVERY_SUBMITS
+    if every > 0 and judgement.pk % every == 0:
         # After the submit commits: its transaction must not wait on the project row's lock.
         transaction.on_commit(lambda: request_refresh(judgement.project_id))
 

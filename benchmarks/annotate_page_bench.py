@@ -16,11 +16,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from child_process import measure_each_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "annotate_page.json"
@@ -156,19 +157,6 @@ def judge_items(page, url: str, keys: list[str], items: int) -> dict:
     }
 
 
-def run_child(items: int, database_url: str | None, data_dir: str) -> dict:
-    env = {**os.environ, "PREFSTACK_DATA_DIR": data_dir}
-    env.pop("DATABASE_URL", None)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    done = subprocess.run(
-        [sys.executable, __file__, "--measure", str(items)], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    if done.returncode:
-        sys.exit(f"the benchmark child failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=30, help="items measured per project (after %d warm-up)" % WARM_UP)
@@ -180,9 +168,7 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory() as folder:
-        runs = [run_child(args.items, None, folder)]
-        if args.database_url:
-            runs.append(run_child(args.items, args.database_url, folder))
+        runs = measure_each_database(__file__, args.items, args.database_url, folder)
 
     print("Enter pressed -> next item swapped in / painted (browser clock, Chromium, live server thread)")
     print(f"{'database':<12}{'mode':<10}{'items':>6}{'server CPU p50 ms':>19}{'answer p50 ms':>15}{'swap p50 ms':>13}{'paint p50 ms':>14}{'paint p90 ms':>14}{'paint max ms':>14}")

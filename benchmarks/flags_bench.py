@@ -10,14 +10,13 @@ writes benchmarks/results/flags.json. Target: all flags under 10 s for 1M judgem
 """
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from child_process import measure_each_database, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "flags.json"
@@ -96,19 +95,11 @@ def build_project(judgements: int):
 
 def measure(judgements: int) -> dict:
     """In a child process whose DATABASE_URL names the database to measure."""
-    import django
+    with throwaway_database() as connection:
+        from annotate import bias
+        from annotate.flag_thresholds import merged_flag_thresholds
+        from annotate.models import Judgement
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefstack.settings")
-    sys.path.insert(0, str(ROOT))
-    django.setup()
-    from django.db import connection
-
-    from annotate import bias
-    from annotate.flag_thresholds import merged_flag_thresholds
-    from annotate.models import Judgement
-
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
         started = time.perf_counter()
         project = build_project(judgements)
         build_seconds = time.perf_counter() - started
@@ -122,9 +113,6 @@ def measure(judgements: int) -> dict:
         started = time.perf_counter()
         active = bias.refresh_flags(project)
         refresh_seconds = time.perf_counter() - started
-        kinds = {}
-        for flag in flags:
-            kinds[str(flag.kind)] = kinds.get(str(flag.kind), 0) + 1
         return {
             "database": connection.vendor,
             "judgements": Judgement.objects.filter(project=project).count(),
@@ -134,23 +122,8 @@ def measure(judgements: int) -> dict:
             "compute_s": round(compute_seconds, 2),
             "refresh_s": round(refresh_seconds, 2),
             "flags": active,
-            "flags_by_kind": kinds,
+            "flags_by_kind": dict(Counter(str(flag.kind) for flag in flags)),
         }
-    finally:
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
-
-
-def run_child(judgements: int, database_url: str | None, data_dir: str) -> dict:
-    env = {**os.environ, "PREFSTACK_DATA_DIR": data_dir}
-    env.pop("DATABASE_URL", None)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    done = subprocess.run(
-        [sys.executable, __file__, "--measure", str(judgements)], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    if done.returncode:
-        sys.exit(f"the {database_url or 'SQLite'} run failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -164,9 +137,7 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory() as folder:
-        rows = [run_child(args.judgements, None, folder)]
-        if args.database_url:
-            rows.append(run_child(args.judgements, args.database_url, folder))
+        rows = measure_each_database(__file__, args.judgements, args.database_url, folder)
 
     print(f"all flags over {args.judgements:,} pairwise judgements by {ANNOTATORS:,} annotators (target: refresh < 10 s)")
     print(f"{'database':<12}{'judgements':>12}{'load s':>9}{'compute s':>11}{'refresh s':>11}{'flags':>7}  by kind")

@@ -9,13 +9,12 @@ duplicate), and drops the database. Prints a table; writes benchmarks/results/im
 """
 import argparse
 import json
-import os
 import random
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from child_process import measure_each_database, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "import.json"
@@ -40,18 +39,10 @@ def write_items(path: Path, count: int, seed: int = 7) -> None:
 
 def measure(path: Path) -> dict:
     """In a child process whose DATABASE_URL names the database to measure."""
-    import django
+    with throwaway_database() as connection:
+        from annotate.importing import import_items
+        from annotate.models import Item, Project, Response, TaskMode
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefstack.settings")
-    sys.path.insert(0, str(ROOT))
-    django.setup()
-    from django.db import connection
-
-    from annotate.importing import import_items
-    from annotate.models import Item, Project, Response, TaskMode
-
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
         project = Project.objects.create(name="Bench", slug="bench", task_mode=TaskMode.RANKING)
         started = time.perf_counter()
         first = import_items(project, path)
@@ -69,19 +60,6 @@ def measure(path: Path) -> dict:
             "items_per_s": round(first.created / import_seconds),
             "reimport_skip_s": round(reimport_seconds, 2),
         }
-    finally:
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
-
-
-def run_child(path: Path, database_url: str | None, data_dir: str) -> dict:
-    env = {**os.environ, "PREFSTACK_DATA_DIR": data_dir}
-    env.pop("DATABASE_URL", None)
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    done = subprocess.run(
-        [sys.executable, __file__, "--measure", str(path)], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -98,9 +76,7 @@ def main() -> None:
         path = Path(folder) / "items.jsonl"
         write_items(path, args.items)
         size_mb = path.stat().st_size / 1e6
-        rows = [run_child(path, None, folder)]
-        if args.database_url:
-            rows.append(run_child(path, args.database_url, folder))
+        rows = measure_each_database(__file__, path, args.database_url, folder)
 
     print(f"{args.items:,} native JSONL items, {size_mb:.0f} MB")
     print(f"{'database':<12}{'items':>9}{'responses':>11}{'import s':>10}{'items/s':>10}{'re-import (skip) s':>20}")

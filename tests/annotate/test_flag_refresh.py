@@ -44,6 +44,12 @@ def test_every_nth_judgement_asks_for_fresh_flags(settings, django_capture_on_co
     assert len(after_commit) == sum(j.pk % 3 == 0 for j in judgements) == 2
     assert requested_at(project) is None  # nothing claimed inside the submit's transaction
 
+    settings.FLAG_REFRESH_EVERY_SUBMITS = 0  # off: the beat schedule alone refreshes
+    with django_capture_on_commit_callbacks() as after_commit:
+        for _ in range(3):
+            judgement_of(ItemFactory(project=project), annotator, ranks=[1, 2])
+    assert after_commit == []
+
 
 def test_the_sweep_asks_for_open_projects_with_judgements(django_capture_on_commit_callbacks):
     judged, closed, empty = ProjectFactory(), ProjectFactory(is_active=False), ProjectFactory()

@@ -1,0 +1,47 @@
+"""What the benchmarks share: each database is measured in a child process whose DATABASE_URL
+names it, on a throwaway test database."""
+import json
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def measure_in_child(script: str, argument, database_url: str | None, data_dir: str) -> dict:
+    """Run `script --measure argument` against `database_url` (None: SQLite); its last line is JSON."""
+    env = {**os.environ, "PREFSTACK_DATA_DIR": data_dir}
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    done = subprocess.run(
+        [sys.executable, script, "--measure", str(argument)], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode:
+        sys.exit(f"the {database_url or 'SQLite'} run of {Path(script).name} failed:\n{done.stderr[-5000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measure_each_database(script: str, argument, database_url: str | None, data_dir: str) -> list[dict]:
+    """SQLite always, then the PostgreSQL server at `database_url` when one is given."""
+    urls = [None, database_url] if database_url else [None]
+    return [measure_in_child(script, argument, url, data_dir) for url in urls]
+
+
+@contextmanager
+def throwaway_database():
+    """Django set up in this process on a test database created now and dropped afterwards."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefstack.settings")
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.db import connection
+
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        yield connection
+    finally:
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
