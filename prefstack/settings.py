@@ -53,7 +53,7 @@ DATA_DIR = Path(os.environ.get("PREFSTACK_DATA_DIR", BASE_DIR / "var")).resolve(
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 UPLOAD_DIR = DATA_DIR / "uploads"
 SNAPSHOT_DIR = DATA_DIR / "snapshots"
-RUNS_DIR = DATA_DIR / "runs"
+RUNS_DIR = Path(os.environ.get("PREFSTACK_RUNS_DIR", DATA_DIR / "runs")).resolve()
 
 
 def _secret_key() -> str:
@@ -213,4 +213,24 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}
+
+# Training runs (training.runs, training.liveness). A killed worker never leaves a run "running":
+# its heartbeat stops, and workers at start-up plus the beat task below settle such runs.
+TRAINING_TIME_LIMIT_SECONDS = env_int("TRAINING_TIME_LIMIT_SECONDS", 24 * 3600)
+TRAINING_HARD_TIME_LIMIT_GRACE_SECONDS = env_int("TRAINING_HARD_TIME_LIMIT_GRACE_SECONDS", 300)
+TRAINING_HEARTBEAT_SECONDS = env_int("TRAINING_HEARTBEAT_SECONDS", 10)
+TRAINING_HEARTBEAT_TIMEOUT_SECONDS = env_int("TRAINING_HEARTBEAT_TIMEOUT_SECONDS", 120)
+TRAINING_MAX_ATTEMPTS = env_int("TRAINING_MAX_ATTEMPTS", 3)
+TRAINING_LOG_TAIL_LINES = env_int("TRAINING_LOG_TAIL_LINES", 200)
+
+# Bias and quality flags are recomputed in the background: after every this many judgements
+# of a project, and by Celery beat every FLAG_REFRESH_SECONDS for every open project.
+FLAG_REFRESH_EVERY_SUBMITS = env_int("FLAG_REFRESH_EVERY_SUBMITS", 50)
+CELERY_BEAT_SCHEDULE = {
+    "reap-lost-training-runs": {"task": "training.tasks.reap_lost_runs", "schedule": 60.0, "options": {"queue": "default"}},
+    "refresh-annotator-flags": {
+        "task": "annotate.tasks.refresh_all_project_flags",
+        "schedule": env_int("FLAG_REFRESH_SECONDS", 3600),
+    },
 }

@@ -42,30 +42,64 @@ def celery_worker_process(transactional_db, tmp_path):
     from prefstack.celery import app
 
     app.control.purge()
+    worker = start_celery_worker(tmp_path / "worker.log")
+    try:
+        yield app
+    finally:
+        stop_celery_worker(worker)
+
+
+@pytest.fixture
+def celery_workers(transactional_db, tmp_path):
+    """Starts real workers on demand, `start(**extra_env) -> Popen`, for tests that kill or restart
+    them; the broker is purged first and every worker still alive is stopped at the end."""
+    from prefstack.celery import app
+
+    app.control.purge()
+    started = []
+
+    def start(**extra_env) -> subprocess.Popen:
+        started.append(start_celery_worker(tmp_path / f"worker-{len(started)}.log", **extra_env))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        stop_celery_worker(worker)
+
+
+def start_celery_worker(log_path: Path, **extra_env) -> subprocess.Popen:
+    """A worker process on both queues against this test's database; returns once it is ready."""
     env = {
         **os.environ,
         "DATABASE_URL": _database_url_for_workers(),
         "PREFSTACK_DATA_DIR": str(settings.DATA_DIR),
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
-    log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "prefstack", "worker", "-Q", "default,gpu", "--pool", "solo",
              "--loglevel", "INFO", "--without-heartbeat", "--without-gossip", "--without-mingle",
-             "-n", f"test-{os.getpid()}@%h"],
+             "-n", f"test-{os.getpid()}-{log_path.stem}@%h"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
-        try:
-            _wait_for_ready(worker, log_path)
-            yield app
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+    try:
+        _wait_for_ready(worker, log_path)
+    except RuntimeError:
+        stop_celery_worker(worker)
+        raise
+    return worker
+
+
+def stop_celery_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def _wait_for_ready(worker: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:

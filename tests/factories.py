@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from annotate.models import Assignment, Item, Judgement, Membership, Project, Response, TaskMode
+from training.engine.config import config_from_dict, config_to_dict
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -64,7 +65,31 @@ def annotators_of(project: Project, count: int, prefix: str = "annotator") -> li
     return users
 
 
-def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order=None, seconds=20.0, strength=None) -> Judgement:
+class RunFactory(factory.django.DjangoModelFactory):
+    """A training run row as the launch service would save it (nothing is sent to a worker)."""
+
+    class Meta:
+        model = "training.Run"
+
+    kind = "reward"
+    base_model = "tiny"
+    dataset_path = "/nonexistent/train.jsonl"
+    config = factory.LazyAttribute(lambda run: config_to_dict(config_from_dict(run.kind, {"base_model": run.base_model})))
+    output_dir = factory.Sequence(lambda n: f"factory-run-{n}")
+
+
+def project_for(annotator, *, items: int = 2, n_responses: int | None = None, **fields) -> Project:
+    """A project without gold items, with `annotator` as a member and `items` items."""
+    project = ProjectFactory(gold_rate=0.0, **fields)
+    MembershipFactory(project=project, user=annotator)
+    for _ in range(items):
+        ItemFactory(project=project, n_responses=n_responses)
+    return project
+
+
+def judgement_of(
+    item: Item, annotator, *, ranks=None, ratings=None, strength=None, shown_order=None, seconds=20.0
+) -> Judgement:
     """A submitted judgement with its assignment, written directly (tests of the queue use the queue)."""
     now = timezone.now()
     shown_order = shown_order if shown_order is not None else list(range(len(ranks or ratings)))

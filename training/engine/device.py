@@ -1,0 +1,30 @@
+"""Where and in which precision to train: CUDA with bf16 where present, else CPU fp32.
+
+Multi-GPU needs nothing here: launched under accelerate/torchrun, each process gets its
+own device from the HF Trainer (TRL kinds) or the Accelerator (PPO).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class DevicePlan:
+    device: str  # "cuda" or "cpu"
+    dtype: torch.dtype
+
+    @property
+    def bf16(self) -> bool:
+        return self.dtype == torch.bfloat16
+
+
+def plan_device(precision: str) -> DevicePlan:
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if precision == "bf16":
+        return DevicePlan(device, torch.bfloat16)
+    if precision == "auto" and device == "cuda" and torch.cuda.is_bf16_supported():
+        return DevicePlan(device, torch.bfloat16)
+    return DevicePlan(device, torch.float32)
