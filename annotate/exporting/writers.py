@@ -3,8 +3,9 @@
 Each writer takes ItemRows as they stream in and keeps at most one chunk of rows in memory.
 Bytes are deterministic for the same rows: JSONL trivially; Parquet and the Arrow files under
 hf/ because row groups and batches are cut at the same row counts and no timestamp is written;
-hf/state.json's fingerprint is set to the hash of the Arrow data rather than left random.
+hf/*/state.json's fingerprint is the hash of the Arrow data rather than a random one.
 """
+import json
 import shutil
 from pathlib import Path
 
@@ -84,38 +85,62 @@ class ParquetWriter(_ColumnarWriter):
 
 
 class HfWriter(_ColumnarWriter):
-    """Streams Arrow batches to a scratch file per split, then `DatasetDict.save_to_disk` over memory maps."""
+    """A `datasets` folder as `DatasetDict.save_to_disk` lays it out, written as the rows stream in.
+
+    save_to_disk would read the whole dataset back through a memory map, and the mapped pages
+    count as this process's memory: gigabytes for a large export. So each split's one shard is
+    written by datasets' own ArrowWriter, and the small JSON files beside it as save_to_disk
+    writes them (a test checks the folder is byte for byte what save_to_disk makes).
+    """
+
+    SHARD = "data-00000-of-00001.arrow"
 
     def __init__(self, root: Path, layout):
-        import datasets  # noqa: F401  (the `train` extra): fail before any work when it is missing
+        from datasets import Features
+        from datasets.arrow_writer import ArrowWriter  # the `train` extra: fail before any work when missing
 
         super().__init__(layout)
-        self._root = root
-        self._scratch = root / "hf-scratch"
-        self._scratch.mkdir(parents=True)
-        self._streams = {split: pa.ipc.new_stream(str(self._scratch / f"{split}.arrow"), self._schema) for split in SPLITS}
+        self._folder = root / "hf"
+        self._features = Features.from_arrow_schema(self._schema)
+        self._writers = {}
+        for split in SPLITS:
+            (self._folder / split).mkdir(parents=True)
+            self._writers[split] = ArrowWriter(features=self._features, path=str(self._folder / split / self.SHARD))
 
     def _write(self, split: str, table: pa.Table) -> None:
-        self._streams[split].write_table(table, max_chunksize=CHUNK_ROWS)
+        self._writers[split].write_table(table)
 
     def close(self) -> None:
-        import datasets
-        from datasets.table import MemoryMappedTable
-
         super().close()
-        datasets.disable_progress_bars()  # a worker's log is no terminal; the snapshot row shows progress
-        for stream in self._streams.values():
-            stream.close()
-        splits = {}
-        for split in SPLITS:
-            path = self._scratch / f"{split}.arrow"
-            table = MemoryMappedTable.from_file(str(path))
-            # datasets cannot load back an empty split it saved, so an empty split is left out of hf/.
-            if table.num_rows:
-                splits[split] = datasets.Dataset(table, split=split, fingerprint=file_sha256(path)[:16])
-        datasets.DatasetDict(splits).save_to_disk(str(self._root / "hf"))
-        del splits
-        shutil.rmtree(self._scratch)
+        written = []
+        for split, writer in self._writers.items():
+            rows, _ = writer.finalize()
+            writer.close()
+            # datasets cannot load back an empty split it saved, so an empty split is left out.
+            if rows:
+                self._write_split_metadata(split)
+                written.append(split)
+            else:
+                shutil.rmtree(self._folder / split)
+        (self._folder / "dataset_dict.json").write_text(json.dumps({"splits": written}), encoding="utf-8")
+
+    def _write_split_metadata(self, split: str) -> None:
+        from datasets import DatasetInfo
+        from datasets.utils.py_utils import asdict  # save_to_disk's own: it leaves out empty fields
+
+        folder = self._folder / split
+        state = {
+            "_data_files": [{"filename": self.SHARD}],
+            "_fingerprint": file_sha256(folder / self.SHARD)[:16],
+            "_format_columns": None,
+            "_format_kwargs": {},
+            "_format_type": None,
+            "_output_all_columns": False,
+            "_split": split,
+        }
+        (folder / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
+        info = asdict(DatasetInfo(features=self._features))
+        (folder / "dataset_info.json").write_text(json.dumps({key: info[key] for key in sorted(info)}, indent=2), encoding="utf-8")
 
 
 WRITERS = {"jsonl": JsonlWriter, "parquet": ParquetWriter, "hf": HfWriter}

@@ -85,3 +85,21 @@ def test_an_empty_split_is_an_empty_file_and_absent_from_the_hf_folder(project):
     assert (snapshot.path / "jsonl" / "test.jsonl").read_text() == ""
     assert len(pandas.read_parquet(snapshot.path / "parquet" / "test.parquet")) == 0
     assert list(datasets.load_from_disk(str(snapshot.path / "hf"))) == ["train"]
+
+
+def test_the_hf_folder_is_what_save_to_disk_writes(project, tmp_path):
+    snapshot = create_snapshot(project, options={"test_fraction": 0.4, "file_formats": ["hf"]})
+    ours = snapshot.path / "hf"
+    datasets.load_from_disk(str(ours)).save_to_disk(str(tmp_path / "resaved"))
+    assert folder_contents(ours) == folder_contents(tmp_path / "resaved")
+
+
+def folder_contents(folder) -> dict:
+    """Relative path -> bytes, except state.json's fingerprint, which a reload regenerates."""
+    contents = {}
+    for path in sorted(folder.rglob("*")):
+        if path.name == "state.json":
+            contents[path.relative_to(folder)] = {**json.loads(path.read_text()), "_fingerprint": None}
+        elif path.is_file():
+            contents[path.relative_to(folder)] = path.read_bytes()
+    return contents
