@@ -1,7 +1,7 @@
 """CLI: python -m training.engine <kind> --data PATH --config cfg.json --out DIR [--resume].
 
-Metrics and text lines go to stdout as JSON lines. Under `accelerate launch` the same
-command trains on several GPUs.
+Metrics and text lines go to stdout as JSON lines. Under `torchrun --nproc_per_node N` (or
+`accelerate launch`) the same command trains data-parallel on N devices.
 """
 
 from __future__ import annotations

@@ -109,9 +109,14 @@ class PPOConfig(TrainingConfig):
             errors["gamma"] = "must be at most 1"
         if self.lam > 1:
             errors["lam"] = "must be at most 1"
-        if self.rollout_batch_size % self.per_device_batch_size:
+        minibatches, leftover = divmod(self.rollout_batch_size, self.per_device_batch_size)
+        if leftover:
             errors["rollout_batch_size"] = (
                 f"must be a multiple of per_device_batch_size ({self.per_device_batch_size})"
+            )
+        elif minibatches % self.gradient_accumulation_steps:
+            errors["gradient_accumulation_steps"] = (
+                f"must divide the {minibatches} minibatches of a rollout (rollout_batch_size / per_device_batch_size)"
             )
         if self.max_new_tokens >= self.max_length:
             errors["max_new_tokens"] = f"must be below max_length ({self.max_length})"
@@ -125,41 +130,33 @@ CONFIG_CLASSES: dict[str, type[TrainingConfig]] = {
     "sft": SFTConfig,
 }
 
+_CPU_SMOKE = {"base_model": "tiny", "per_device_batch_size": 16, "max_length": 64, "precision": "fp32"}
+_LORA_7B = {"use_lora": True, "lora_r": 16, "lora_alpha": 32, "max_length": 1024, "precision": "bf16"}
+
 # kind -> preset name -> overrides of the dataclass defaults.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "reward": {
-        "cpu-smoke": {"base_model": "tiny", "learning_rate": 1e-3, "max_steps": 60,
-                      "per_device_batch_size": 16, "max_length": 64, "logging_steps": 10,
-                      "save_steps": 30, "precision": "fp32"},
+        "cpu-smoke": {**_CPU_SMOKE, "learning_rate": 1e-3, "max_steps": 60, "logging_steps": 10, "save_steps": 30},
         "full-small": {"learning_rate": 1e-5, "num_train_epochs": 1.0, "per_device_batch_size": 8,
                        "max_length": 1024},
-        "lora-7b": {"learning_rate": 1e-4, "use_lora": True, "lora_r": 16, "lora_alpha": 32,
-                    "per_device_batch_size": 4, "gradient_accumulation_steps": 8,
-                    "max_length": 1024, "precision": "bf16"},
+        "lora-7b": {**_LORA_7B, "learning_rate": 1e-4, "per_device_batch_size": 4,
+                    "gradient_accumulation_steps": 8},
     },
     "ppo": {
-        "cpu-smoke": {"base_model": "tiny", "learning_rate": 3e-3, "max_steps": 8,
-                      "rollout_batch_size": 16, "per_device_batch_size": 8, "max_new_tokens": 8,
-                      "max_length": 64, "logging_steps": 1, "save_steps": 4, "precision": "fp32"},
-        "lora-7b": {"learning_rate": 1e-5, "use_lora": True, "lora_r": 16, "lora_alpha": 32,
-                    "rollout_batch_size": 64, "per_device_batch_size": 8,
-                    "max_new_tokens": 128, "max_length": 1024, "precision": "bf16"},
+        "cpu-smoke": {**_CPU_SMOKE, "use_lora": False, "learning_rate": 1e-3, "max_steps": 8,
+                      "rollout_batch_size": 32, "max_new_tokens": 8, "logging_steps": 1, "save_steps": 4},
+        "lora-7b": {**_LORA_7B, "learning_rate": 1e-5, "rollout_batch_size": 64, "per_device_batch_size": 8,
+                    "max_new_tokens": 128},
     },
     "dpo": {
-        "cpu-smoke": {"base_model": "tiny", "learning_rate": 1e-3, "max_steps": 30,
-                      "per_device_batch_size": 16, "max_length": 64, "logging_steps": 5,
-                      "save_steps": 15, "precision": "fp32"},
-        "lora-7b": {"learning_rate": 5e-6, "use_lora": True, "lora_r": 16, "lora_alpha": 32,
-                    "per_device_batch_size": 2, "gradient_accumulation_steps": 16,
-                    "max_length": 1024, "precision": "bf16"},
+        "cpu-smoke": {**_CPU_SMOKE, "learning_rate": 1e-3, "max_steps": 30, "logging_steps": 5, "save_steps": 15},
+        "lora-7b": {**_LORA_7B, "learning_rate": 5e-6, "per_device_batch_size": 2,
+                    "gradient_accumulation_steps": 16},
     },
     "sft": {
-        "cpu-smoke": {"base_model": "tiny", "learning_rate": 1e-3, "max_steps": 30,
-                      "per_device_batch_size": 16, "max_length": 64, "logging_steps": 5,
-                      "save_steps": 15, "precision": "fp32"},
-        "lora-7b": {"learning_rate": 1e-4, "use_lora": True, "lora_r": 16, "lora_alpha": 32,
-                    "per_device_batch_size": 4, "gradient_accumulation_steps": 8,
-                    "max_length": 2048, "precision": "bf16"},
+        "cpu-smoke": {**_CPU_SMOKE, "learning_rate": 5e-3, "max_steps": 40, "logging_steps": 10, "save_steps": 20},
+        "lora-7b": {**_LORA_7B, "learning_rate": 1e-4, "per_device_batch_size": 4,
+                    "gradient_accumulation_steps": 8, "max_length": 2048},
     },
 }
 
@@ -215,10 +212,3 @@ def config_from_dict(kind: str, data: dict[str, Any]):
 
 def config_to_dict(config: TrainingConfig) -> dict[str, Any]:
     return dataclasses.asdict(config)
-
-
-def kind_of(config: TrainingConfig) -> str:
-    for kind, config_class in CONFIG_CLASSES.items():
-        if type(config) is config_class:
-            return kind
-    raise TypeError(f"not a training config: {config!r}")

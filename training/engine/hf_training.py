@@ -12,7 +12,7 @@ from transformers import AutoTokenizer, PrinterCallback, TrainerCallback
 from training.engine.checkpoints import last_checkpoint, save_final
 from training.engine.config import TrainingConfig
 from training.engine.data import Splits
-from training.engine.device import DevicePlan, plan_device
+from training.engine.device import DevicePlan, agreed_stop, plan_device
 from training.engine.reporting import Reporter, TrainingResult
 from training.engine.tiny import resolve_model_path
 
@@ -38,7 +38,7 @@ class ReporterCallback(TrainerCallback):
             self.last_eval_step = state.global_step
         if state.is_world_process_zero:
             self.reporter.log(state.global_step, numbers)
-        if "loss" in numbers and self.reporter.should_stop():  # training logs only, not evaluation's
+        if "loss" in numbers and agreed_stop(self.reporter.should_stop(), args.device):  # not on evaluation logs
             self.cancelled = True
             control.should_training_stop = True
             control.should_save = True

@@ -28,7 +28,7 @@ from training.engine import ppo_math
 from training.engine.checkpoints import checkpoint_dir, last_checkpoint, save_final
 from training.engine.config import PPOConfig
 from training.engine.data import Splits
-from training.engine.device import plan_device
+from training.engine.device import agreed_stop, plan_device
 from training.engine.reporting import Reporter, TrainingResult
 from training.engine.tiny import resolve_model_path
 
@@ -107,7 +107,8 @@ class PPOTrainer:
         else:
             self.reference = copy.deepcopy(policy).requires_grad_(False).eval().to(self.accelerator.device)
         reward_path = resolve_model_path(config.reward_model)
-        self.reward_tokenizer = AutoTokenizer.from_pretrained(reward_path)
+        # Too long a text loses the start of its prompt, never the response being scored.
+        self.reward_tokenizer = AutoTokenizer.from_pretrained(reward_path, truncation_side="left")
         self.reward_model = AutoModelForSequenceClassification.from_pretrained(reward_path, dtype=plan.dtype)
         self.reward_model.requires_grad_(False).eval().to(self.accelerator.device)
         model = PolicyWithValueHead(policy)
@@ -116,8 +117,9 @@ class PPOTrainer:
         # Dropout stays off throughout (as in TRL's PPO): with it, the probability ratio of
         # the first update would not start at 1 and the clipping would bite on noise.
         self.model.eval()
+        prompts_per_step = config.rollout_batch_size * self.accelerator.num_processes
         self.total_steps = config.max_steps if config.max_steps > 0 else max(
-            1, math.ceil(config.num_train_epochs * len(prompts) / config.rollout_batch_size))
+            1, math.ceil(config.num_train_epochs * len(self.prompts) / prompts_per_step))
 
     # --- the loop -----------------------------------------------------------------------
     def train(self, *, resume: bool) -> TrainingResult:
@@ -131,7 +133,7 @@ class PPOTrainer:
             metrics["samples_per_second"] = self.config.rollout_batch_size / (time.perf_counter() - started)
             if step % self.config.logging_steps == 0 or step == self.total_steps:
                 self._report(step, metrics, sample_line)
-                if self.reporter.should_stop():
+                if agreed_stop(self.reporter.should_stop(), self.accelerator.device):
                     self._save_checkpoint(step)
                     self.reporter.text(f"cancelled at step {step}; checkpoint-{step} saved")
                     return TrainingResult("cancelled", step, metrics, None)

@@ -1,8 +1,9 @@
 """How a training run talks to whoever launched it: metrics, text lines, cancellation.
 
-Metric names the engine reports (all kinds): loss, learning_rate, epoch; reward: eval_loss,
-eval_accuracy; dpo: eval_loss, rewards/accuracies, rewards/margins; ppo: reward_mean, kl,
-policy_loss, value_loss, entropy, samples_per_second.
+Metric names (training/engine/README.md lists them all): reward, DPO and SFT report loss,
+learning_rate, epoch and eval_loss (reward also accuracy and eval_accuracy, DPO
+rewards/accuracies); PPO reports reward_mean, kl, policy_loss, value_loss, entropy,
+samples_per_second, and one sample generation per logging step as a text line.
 """
 
 from __future__ import annotations
@@ -48,14 +49,14 @@ class MemoryReporter:
 class JsonLinesReporter:
     """One JSON object per line on a stream (the CLI's output); never asks to stop."""
 
-    def __init__(self, stream: TextIO = sys.stdout):
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream  # None: whatever sys.stdout is at the time of writing
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
-        print(json.dumps({"step": step, **metrics}), file=self.stream, flush=True)
+        print(json.dumps({"step": step, **metrics}), file=self.stream or sys.stdout, flush=True)
 
     def text(self, line: str) -> None:
-        print(json.dumps({"text": line}), file=self.stream, flush=True)
+        print(json.dumps({"text": line}), file=self.stream or sys.stdout, flush=True)
 
     def should_stop(self) -> bool:
         return False

@@ -30,21 +30,23 @@ def marker_sft(tmp_path_factory):
 @pytest.fixture(scope="session")
 def sft_run(tiny_model, marker_sft, tmp_path_factory):
     """(result, reporter) of the tiny model tuned on marker demonstrations: PPO's starting policy."""
-    reporter = MemoryReporter()
-    result = train("sft", marker_sft, tmp_path_factory.mktemp("sft-run"), reporter,
-                   base_model=tiny_model, learning_rate=5e-3, max_steps=40, save_steps=40)
-    return result, reporter
+    return recorded_run("sft", marker_sft, tmp_path_factory.mktemp("sft-run"), base_model=tiny_model,
+                        learning_rate=5e-3, max_steps=40, save_steps=40)
 
 
 @pytest.fixture(scope="session")
 def reward_run(tiny_model, marker_pairs, tmp_path_factory):
     """(result, reporter) of a reward model trained on the marker pairs."""
-    reporter = MemoryReporter()
-    result = train("reward", marker_pairs, tmp_path_factory.mktemp("reward-run"), reporter,
-                   base_model=tiny_model, learning_rate=1e-3, max_steps=40, save_steps=20)
-    return result, reporter
+    return recorded_run("reward", marker_pairs, tmp_path_factory.mktemp("reward-run"), base_model=tiny_model,
+                        learning_rate=1e-3, max_steps=40, save_steps=20)
 
 
 def train(kind, data, output_dir, reporter=None, *, resume=False, **overrides):
     """run_training with the small CPU settings the engine tests share."""
     return run_training(kind, data, {**SMOKE, **overrides}, output_dir, reporter or MemoryReporter(), resume=resume)
+
+
+def recorded_run(kind, data, output_dir, **overrides):
+    """(result, reporter) of a run with the shared small settings."""
+    reporter = MemoryReporter()
+    return train(kind, data, output_dir, reporter, **overrides), reporter

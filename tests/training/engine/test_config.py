@@ -52,6 +52,14 @@ def test_whole_numbers_are_accepted_for_float_fields_and_round_trip():
     assert config_from_dict("ppo", config_to_dict(config)) == config
 
 
+def test_ppo_accumulation_must_fit_the_rollout():
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict("ppo", {"reward_model": "rm", "rollout_batch_size": 16, "per_device_batch_size": 8,
+                                 "gradient_accumulation_steps": 4})
+    assert caught.value.errors == {"gradient_accumulation_steps": (
+        "must divide the 2 minibatches of a rollout (rollout_batch_size / per_device_batch_size)")}
+
+
 def test_dpo_loss_type_is_checked():
     assert config_from_dict("dpo", {"loss_type": "ipo", "beta": 0.5}).beta == 0.5
     with pytest.raises(ConfigError) as caught:

@@ -2,18 +2,16 @@ import pytest
 from transformers import AutoModelForCausalLM
 
 from training.engine.reporting import MemoryReporter
-from tests.training.engine.conftest import train
+from tests.training.engine.conftest import recorded_run, train
 
 
 @pytest.fixture(scope="session")
 def ppo_run(sft_run, reward_run, marker_pairs, tmp_path_factory):
-    reporter = MemoryReporter()
-    result = train(
-        "ppo", marker_pairs, tmp_path_factory.mktemp("ppo-run"), reporter,
+    return recorded_run(
+        "ppo", marker_pairs, tmp_path_factory.mktemp("ppo-run"),
         base_model=str(sft_run[0].final_dir), reward_model=str(reward_run[0].final_dir), use_lora=False,
         learning_rate=1e-3, max_steps=8, rollout_batch_size=32, per_device_batch_size=16, max_new_tokens=8,
         logging_steps=1, save_steps=4)
-    return result, reporter
 
 
 def test_ppo_raises_the_mean_reward_of_the_policy(ppo_run):
