@@ -2,7 +2,9 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from annotate.models import Item, Membership, Project, Response, TaskMode
+from django.utils import timezone
+
+from annotate.models import Assignment, Item, Judgement, Membership, Project, Response, TaskMode
 from training.engine.config import config_from_dict, config_to_dict
 
 
@@ -63,23 +65,17 @@ def annotators_of(project: Project, count: int, prefix: str = "annotator") -> li
     return users
 
 
-def make_judgement(item: Item, annotator, *, ranks=None, ratings=None, strength=None, seconds_spent: float = 12.0):
-    """A submitted assignment of `item` to `annotator` and its judgement (shown in canonical order)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from annotate.models import Assignment, Judgement
-
+def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order=None, seconds=20.0, strength=None) -> Judgement:
+    """A submitted judgement with its assignment, written directly (tests of the queue use the queue)."""
     now = timezone.now()
-    order = list(range(len(ranks if ranks is not None else ratings)))
+    shown_order = shown_order if shown_order is not None else list(range(len(ranks or ratings)))
     assignment = Assignment.objects.create(
         project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
-        shown_order=order, leased_at=now, expires_at=now + timedelta(minutes=15),
+        shown_order=shown_order, leased_at=now, expires_at=now,
     )
     return Judgement.objects.create(
-        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks, ratings=ratings,
-        strength=strength, shown_order=order, seconds_spent=seconds_spent,
+        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
+        ratings=ratings, strength=strength, shown_order=shown_order, seconds_spent=seconds,
     )
 
 

@@ -73,11 +73,6 @@ def consensus(votes_per_judgement: list[list[tuple]]) -> dict[tuple[int, int], t
     return result
 
 
-def oriented(first: int, second: int, direction: int) -> tuple[int, int]:
-    """(chosen, rejected); a tie keeps canonical order."""
-    return (second, first) if direction < 0 else (first, second)
-
-
 def best_position(ranks, ratings) -> int | None:
     """The one best response of a judgement, or None when the best is tied."""
     scores = [-rank for rank in ranks] if ranks is not None else list(ratings)
@@ -103,33 +98,39 @@ def consensus_best(bests: list[int | None]) -> tuple[int | None, float]:
 
 
 def pair_selections(judgements, options, *, rating_span: float, counts) -> list[tuple]:
-    """((chosen, rejected), margin, agreement) rows of one item; `counts` tallies what was left out."""
+    """(chosen, rejected, margin, agreement) rows of one item; `counts` tallies what was left out."""
     votes = [
         judgement_votes(ranks, ratings, strength, rating_span=rating_span, rating_gap=options.rating_gap)
         for _, ranks, ratings, strength in judgements
     ]
     agreed = consensus(votes) if _needs_consensus(options) else None
     if options.mode == "consensus":
-        candidates = [(first, second, *outcome) for (first, second), outcome in sorted(agreed.items())]
+        candidates = ((*pair, *outcome) for pair, outcome in sorted(agreed.items()))
+    elif agreed is None:
+        candidates = ((*vote, None) for judgement_votes_ in votes for vote in judgement_votes_)
     else:
-        candidates = [
-            (first, second, direction, margin, agreed[first, second][2] if agreed else None)
-            for judgement_votes_ in votes
-            for first, second, direction, margin in judgement_votes_
-        ]
+        candidates = ((*vote, agreed[vote[:2]][2]) for judgement_votes_ in votes for vote in judgement_votes_)
+    keep_ties, min_agreement = options.ties == "keep", options.min_agreement
     rows = []
     for first, second, direction, margin, agreement in candidates:
-        if direction == 0 and options.ties == "drop":
-            counts["ties_dropped"] += 1
-        elif agreement is not None and agreement < options.min_agreement:
-            counts["below_agreement"] += 1
+        if direction > 0:
+            row = (first, second, margin, agreement)
+        elif direction < 0:
+            row = (second, first, margin, agreement)
+        elif keep_ties:
+            row = (first, second, 0.0, agreement)  # a tie keeps canonical order
         else:
-            rows.append((oriented(first, second, direction), margin, agreement))
+            counts["ties_dropped"] += 1
+            continue
+        if agreement is not None and agreement < min_agreement:
+            counts["below_agreement"] += 1
+            continue
+        rows.append(row)
     return rows
 
 
 def sft_selections(judgements, options, *, counts) -> list[tuple]:
-    """((best,), None, agreement) rows of one item: each judgement's best, or the consensus best."""
+    """(best position, agreement) rows of one item: each judgement's best, or the consensus best."""
     bests = [best_position(ranks, ratings) for _, ranks, ratings, _ in judgements]
     counts["best_tied"] += bests.count(None)
     if options.mode == "consensus":
@@ -142,7 +143,7 @@ def sft_selections(judgements, options, *, counts) -> list[tuple]:
         if agreement < options.min_agreement:
             counts["below_agreement"] += 1
         else:
-            rows.append(((best,), None, agreement))
+            rows.append((best, agreement))
     return rows
 
 

@@ -3,31 +3,35 @@
 Standard rows hold strings; conversational rows hold `{"role", "content"}` messages (TRL's
 conversational preference / prompt-completion formats). A chat prompt exported as a standard
 string is rendered as "Role: content" turns, ending with "Assistant:" for the response.
+
+Selections come from `pairs`: (chosen, rejected, margin, agreement) for pairs and
+(best, agreement) for SFT. Prompt and responses are JSON-encoded once per item and the
+lines assembled from the pieces: this is the export's inner loop.
 """
 import hashlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
 
-PAIR_TEXT_COLUMNS = ("chosen", "rejected")
-SFT_TEXT_COLUMNS = ("completion",)
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)
 class Layout:
-    text_columns: tuple[str, ...]
+    kind: str
     number_columns: tuple[str, ...]
     conversational: bool
 
     @classmethod
     def for_options(cls, options) -> "Layout":
-        numbers = []
-        if options.kind == "pairs" and options.include_margin:
-            numbers.append("margin")
+        numbers = ("margin",) if options.kind == "pairs" and options.include_margin else ()
         if options.include_agreement:
-            numbers.append("agreement")
-        text = PAIR_TEXT_COLUMNS if options.kind == "pairs" else SFT_TEXT_COLUMNS
-        return cls(text, tuple(numbers), options.format == "conversational")
+            numbers += ("agreement",)
+        return cls(options.kind, numbers, options.format == "conversational")
+
+    @property
+    def text_columns(self) -> tuple[str, ...]:
+        return ("chosen", "rejected") if self.kind == "pairs" else ("completion",)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -35,14 +39,7 @@ class Layout:
 
     @cached_property
     def json_template(self) -> str:
-        fields = ['"prompt": %s', *(f'"{name}": %s' for name in self.text_columns), *(f'"{name}": %r' for name in self.number_columns)]
-        return "{" + ", ".join(fields) + "}\n"
-
-    def selection_values(self, selection: tuple) -> tuple:
-        """A selection is (response positions, margin, agreement): keep what this layout shows."""
-        positions, margin, agreement = selection
-        numbers = {"margin": margin, "agreement": agreement}
-        return positions, tuple(numbers[name] for name in self.number_columns)
+        return "{" + ", ".join(f'"{name}": %s' for name in self.columns) + "}\n"
 
     def prompt_value(self, prompt: str | list):
         if self.conversational:
@@ -62,36 +59,57 @@ class ItemRows:
     def __init__(self, layout: Layout, split: str, prompt, responses: list[str], selections: list[tuple]):
         self.layout = layout
         self.split = split
-        self.prompt = layout.prompt_value(prompt)
-        self.completions = [layout.completion_value(text) for text in responses]
-        self.rows = [layout.selection_values(selection) for selection in selections]
+        self.selections = selections
+        self._prompt = prompt
+        self._responses = responses
+
+    @cached_property
+    def prompt(self):
+        return self.layout.prompt_value(self._prompt)
+
+    @cached_property
+    def completions(self) -> list:
+        return [self.layout.completion_value(text) for text in self._responses]
 
     @cached_property
     def _encoded_prompt(self) -> str:
-        return json.dumps(self.prompt, ensure_ascii=False)
+        return _encode(self.prompt)
 
     @cached_property
     def _encoded_completions(self) -> list[str]:
-        return [json.dumps(value, ensure_ascii=False) for value in self.completions]
+        return [_encode(value) for value in self.completions]
 
     def drop_duplicates(self, seen: set) -> int:
         """Leave out rows whose texts are already in `seen` (digests, updated); returns how many."""
+        texts = len(self.layout.text_columns)
         kept = []
-        for positions, numbers in self.rows:
-            key = hashlib.blake2b(
-                "\x1f".join([self._encoded_prompt, *(self._encoded_completions[p] for p in positions)]).encode(), digest_size=12
-            ).digest()
+        for selection in self.selections:
+            pieces = [self._encoded_prompt, *(self._encoded_completions[p] for p in selection[:texts])]
+            key = hashlib.blake2b("\x1f".join(pieces).encode(), digest_size=12).digest()
             if key not in seen:
                 seen.add(key)
-                kept.append((positions, numbers))
-        dropped = len(self.rows) - len(kept)
-        self.rows = kept
+                kept.append(selection)
+        dropped = len(self.selections) - len(kept)
+        self.selections = kept
         return dropped
 
     def json_lines(self) -> list[str]:
-        template, prompt, encoded = self.layout.json_template, self._encoded_prompt, self._encoded_completions
-        return [template % (prompt, *[encoded[p] for p in positions], *numbers) for positions, numbers in self.rows]
+        return self._rows(self._encoded_prompt, self._encoded_completions, self.layout.json_template.__mod__)
 
     def records(self) -> list[tuple]:
-        prompt, completions = self.prompt, self.completions
-        return [(prompt, *(completions[p] for p in positions), *numbers) for positions, numbers in self.rows]
+        return self._rows(self.prompt, self.completions, tuple)
+
+    def _rows(self, prompt, texts, make) -> list:
+        """`make` applied to each row's column values, spelled out per layout because this loop is hot."""
+        numbers, rows = self.layout.number_columns, self.selections
+        if self.layout.kind == "sft":
+            if numbers:
+                return [make((prompt, texts[best], agreement)) for best, agreement in rows]
+            return [make((prompt, texts[best])) for best, _ in rows]
+        if numbers == ("margin",):
+            return [make((prompt, texts[chosen], texts[rejected], margin)) for chosen, rejected, margin, _ in rows]
+        if numbers == ("margin", "agreement"):
+            return [make((prompt, texts[chosen], texts[rejected], margin, agreement)) for chosen, rejected, margin, agreement in rows]
+        if numbers == ("agreement",):
+            return [make((prompt, texts[chosen], texts[rejected], agreement)) for chosen, rejected, _, agreement in rows]
+        return [make((prompt, texts[chosen], texts[rejected])) for chosen, rejected, _, _ in rows]

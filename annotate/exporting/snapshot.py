@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
@@ -67,7 +68,7 @@ def build_snapshot(snapshot: Snapshot) -> None:
     if not claimed:
         raise SnapshotError(f"snapshot #{snapshot.pk} is {snapshot.status}, not pending: a snapshot is built once")
     snapshot.status = Snapshot.Status.RUNNING
-    scratch = settings.SNAPSHOT_DIR / ".building" / f"{snapshot.pk}-{uuid.uuid4().hex}"
+    scratch = Path(settings.SNAPSHOT_DIR) / ".building" / f"{snapshot.pk}-{uuid.uuid4().hex}"
     try:
         result = _export(snapshot, scratch)
         files = file_hashes(scratch)
@@ -99,21 +100,14 @@ def _export(snapshot: Snapshot, folder) -> dict:
     seen = set()
     total = count_items(project_ids, include_gold=not options.exclude_gold)
     for done, item in enumerate(stream_items(project_ids, include_gold=not options.exclude_gold), start=1):
-        project = projects[item.project_id]
         judgements = [row for row in item.judgements if (item.project_id, row[0]) not in excluded]
         counts["judgements_excluded"] += len(item.judgements) - len(judgements)
         counts["judgements"] += len(judgements)
         annotator_ids.update(row[0] for row in judgements)
-        if options.kind == "pairs":
-            span = project.rating_max - project.rating_min
-            selections = pair_selections(judgements, options, rating_span=span, counts=counts)
-        else:
-            selections = sft_selections(judgements, options, counts=counts)
-        split = split_of(project.slug, item.external_id, seed=options.split_seed, test_fraction=options.test_fraction)
-        rows = ItemRows(layout, split, item.prompt, item.responses, selections)
+        rows = _item_rows(item, projects[item.project_id], judgements, options, layout, counts)
         if options.deduplicate:
             counts["duplicates"] += rows.drop_duplicates(seen)
-        rows_per_split[split] += len(rows.rows)
+        rows_per_split[rows.split] += len(rows.selections)
         counts["items"] += 1
         for writer in writers:
             writer.write(rows)
@@ -126,6 +120,16 @@ def _export(snapshot: Snapshot, folder) -> dict:
         "counts": {**dict(sorted(counts.items())), "rows": {split: rows_per_split[split] for split in ("train", "test")}},
         "annotators": sorted(usernames),
     }
+
+
+def _item_rows(item, project: Project, judgements: list[tuple], options: ExportOptions, layout: Layout, counts) -> ItemRows:
+    if options.kind == "pairs":
+        span = project.rating_max - project.rating_min
+        selections = pair_selections(judgements, options, rating_span=span, counts=counts)
+    else:
+        selections = sft_selections(judgements, options, counts=counts)
+    split = split_of(project.slug, item.external_id, seed=options.split_seed, test_fraction=options.test_fraction)
+    return ItemRows(layout, split, item.prompt, item.responses, selections)
 
 
 def _excluded_annotators(project_ids: list[int], options: ExportOptions) -> set[tuple[int, int]]:

@@ -87,6 +87,8 @@ class HfWriter(_ColumnarWriter):
     """Streams Arrow batches to a scratch file per split, then `DatasetDict.save_to_disk` over memory maps."""
 
     def __init__(self, root: Path, layout):
+        import datasets  # noqa: F401  (the `train` extra): fail before any work when it is missing
+
         super().__init__(layout)
         self._root = root
         self._scratch = root / "hf-scratch"

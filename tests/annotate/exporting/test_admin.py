@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from annotate.export import create_snapshot
 from annotate.models import Snapshot, TaskMode
-from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, make_judgement
+from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def admin_client(client):
 def project():
     project = ProjectFactory(task_mode=TaskMode.RANKING)
     (user,) = annotators_of(project, 1)
-    make_judgement(ItemFactory(project=project), user, ranks=[1, 2, 3, 4])
+    judgement_of(ItemFactory(project=project), user, ranks=[1, 2, 3, 4])
     return project
 
 

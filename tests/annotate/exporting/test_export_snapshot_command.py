@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from annotate.models import Snapshot, TaskMode
-from tests.factories import ItemFactory, ProjectFactory, annotators_of, make_judgement
+from tests.factories import ItemFactory, ProjectFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def run(*args) -> str:
 def judged_project(slug):
     project = ProjectFactory(slug=slug, task_mode=TaskMode.RANKING)
     (user,) = annotators_of(project, 1)
-    make_judgement(ItemFactory(project=project), user, ranks=[1, 2, 3, 4])
+    judgement_of(ItemFactory(project=project), user, ranks=[1, 2, 3, 4])
     return project
 
 

@@ -11,7 +11,7 @@ from trl import DPOConfig, DPOTrainer, RewardConfig, RewardTrainer  # noqa: E402
 
 from annotate.export import create_snapshot  # noqa: E402
 from annotate.models import TaskMode  # noqa: E402
-from tests.factories import ItemFactory, ProjectFactory, annotators_of, make_judgement  # noqa: E402
+from tests.factories import ItemFactory, ProjectFactory, annotators_of, judgement_of  # noqa: E402
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -48,7 +48,7 @@ def snapshot_of(tmp_path):
     for _ in range(4):
         item = ItemFactory(project=project)
         for user in users:
-            make_judgement(item, user, ranks=[1, 2, 3, 4])
+            judgement_of(item, user, ranks=[1, 2, 3, 4])
 
     def make(format: str):
         return create_snapshot(project, options={"format": format, "test_fraction": 0.0, "file_formats": ["jsonl", "hf"]})

@@ -9,7 +9,7 @@ import pytest
 from annotate.export import create_snapshot
 from annotate.exporting import writers
 from annotate.models import TaskMode
-from tests.factories import ItemFactory, ProjectFactory, annotators_of, make_judgement
+from tests.factories import ItemFactory, ProjectFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def project():
         prompt = f"Plain question {n}?" if n % 2 else [{"role": "user", "content": f"Chat question {n}?"}]
         item = ItemFactory(project=project, prompt=prompt)
         for user, ranks in zip(users, ([1, 2, 3, 4], [1, 3, 2, 4])):
-            make_judgement(item, user, ranks=ranks)
+            judgement_of(item, user, ranks=ranks)
     return project
 
 
