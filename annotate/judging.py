@@ -24,9 +24,11 @@ class Verdict:
 def judgement_errors(project: Project, n_responses: int, verdict: Verdict, seconds_spent: float) -> list[str]:
     """Every reason why `verdict` cannot be recorded for an item with `n_responses` responses; empty when fine."""
     if project.task_mode == TaskMode.RATING:
-        errors = _rating_errors(project, n_responses, verdict)
+        errors = (_shape_errors(verdict.ratings, verdict.ranks, n_responses, "rating", "rank")
+                  or _rating_errors(project, verdict.ratings))
     else:
-        errors = _ranking_errors(project, n_responses, verdict)
+        errors = (_shape_errors(verdict.ranks, verdict.ratings, n_responses, "rank", "rating")
+                  or _ranking_errors(project, verdict.ranks, n_responses))
     if verdict.strength is not None:
         errors += _strength_errors(project, verdict)
     if not _is_number(seconds_spent) or not math.isfinite(seconds_spent) or seconds_spent < 0:
@@ -34,25 +36,27 @@ def judgement_errors(project: Project, n_responses: int, verdict: Verdict, secon
     return errors
 
 
-def _rating_errors(project: Project, n_responses: int, verdict: Verdict) -> list[str]:
-    if verdict.ranks is not None:
-        return ["This project rates each response; send ratings, not ranks."]
-    errors = _one_whole_number_per_response(verdict.ratings, n_responses, "rating")
-    if errors:
-        return errors
-    outside = [r for r in verdict.ratings if not project.rating_min <= r <= project.rating_max]
+def _shape_errors(values, other_values, n_responses: int, noun: str, other_noun: str) -> list[str]:
+    """One whole number per response, of the kind the project asks for."""
+    if other_values is not None:
+        return [f"This project asks for {noun}s: send {noun}s, not {other_noun}s."]
+    if values is None:
+        return [f"Give a {noun} for every response."]
+    if not isinstance(values, list) or not all(_is_whole(v) for v in values):
+        return [f"The {noun}s must be a list of whole numbers, one per response (got {values!r})."]
+    if len(values) != n_responses:
+        return [f"Give one {noun} per response: {n_responses} expected, {len(values)} given."]
+    return []
+
+
+def _rating_errors(project: Project, ratings: list[int]) -> list[str]:
+    outside = [r for r in ratings if not project.rating_min <= r <= project.rating_max]
     if outside:
         return [f"Ratings {outside} are outside the scale {project.rating_min} to {project.rating_max}."]
     return []
 
 
-def _ranking_errors(project: Project, n_responses: int, verdict: Verdict) -> list[str]:
-    if verdict.ratings is not None:
-        return ["This project ranks the responses; send ranks, not ratings."]
-    errors = _one_whole_number_per_response(verdict.ranks, n_responses, "rank")
-    if errors:
-        return errors
-    ranks = verdict.ranks
+def _ranking_errors(project: Project, ranks: list[int], n_responses: int) -> list[str]:
     if len(set(ranks)) == len(ranks):
         if sorted(ranks) != list(range(1, n_responses + 1)):
             return [f"Ranks {ranks} must use each of 1 to {n_responses} once (1 = best)."]
@@ -67,21 +71,15 @@ def _ranking_errors(project: Project, n_responses: int, verdict: Verdict) -> lis
 def _strength_errors(project: Project, verdict: Verdict) -> list[str]:
     if project.task_mode != TaskMode.PAIRWISE:
         return ["A preference strength only applies to pairwise projects."]
-    if verdict.ranks is not None and len(set(verdict.ranks)) == 1:
+    if _is_tie_of_two(verdict.ranks):
         return ["A tie has no preference strength; leave it out."]
     if verdict.strength not in STRENGTHS or isinstance(verdict.strength, bool):
         return [f"The strength must be one of {', '.join(map(str, STRENGTHS))} (slightly, clearly, much better)."]
     return []
 
 
-def _one_whole_number_per_response(values, n_responses: int, noun: str) -> list[str]:
-    if values is None:
-        return [f"Give a {noun} for every response."]
-    if not isinstance(values, list) or not all(_is_whole(v) for v in values):
-        return [f"The {noun}s must be a list of whole numbers, one per response (got {values!r})."]
-    if len(values) != n_responses:
-        return [f"Give one {noun} per response: {n_responses} expected, {len(values)} given."]
-    return []
+def _is_tie_of_two(ranks) -> bool:
+    return isinstance(ranks, list) and len(ranks) == 2 and all(_is_whole(r) for r in ranks) and ranks[0] == ranks[1]
 
 
 def _is_dense(ranks: list[int]) -> bool:

@@ -14,6 +14,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from .flag_thresholds import validate_flag_thresholds
+
 
 class TaskMode(models.TextChoices):
     PAIRWISE = "pairwise", "Pairwise (A/B)"
@@ -44,6 +46,15 @@ class Project(models.Model):
     )
     undo_seconds = models.PositiveIntegerField(default=120, help_text="How long an annotator may undo or edit their last judgement.")
     is_active = models.BooleanField(default=True, help_text="Closed projects hand out no items.")
+    flag_thresholds = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_flag_thresholds],
+        help_text="Overrides of the bias and quality flag thresholds, e.g. {\"alpha\": 0.05}; unset keys keep their defaults.",
+    )
+    flags_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Set while a recomputation of the flags is queued."
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -182,6 +193,37 @@ class Judgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item} by {self.annotator}"
+
+
+class AnnotatorFlag(models.Model):
+    """A bias or quality concern about one annotator in one project, kept current by annotate.bias."""
+
+    class Kind(models.TextChoices):
+        POSITION_BIAS = "position_bias", "Position bias"
+        LENGTH_BIAS = "length_bias", "Length bias"
+        TOO_FAST = "too_fast", "Too fast to read"
+        UNIFORM_TIMING = "uniform_timing", "Too-uniform timing"
+        STRAIGHT_LINING = "straight_lining", "Straight-lining"
+        RANDOM = "random", "No better than chance"
+        GOLD_ACCURACY = "gold_accuracy", "Low gold accuracy"
+        DRIFT = "drift", "Agreement drifting down"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="annotator_flags")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotator_flags")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    reason = models.TextField(help_text="Why, in plain language, with the numbers behind it.")
+    statistic = models.FloatField(help_text="The measured effect, e.g. the share of first-shown picks.")
+    p_value = models.FloatField(null=True, blank=True, help_text="Adjusted for the number of annotators where a test applies.")
+    computed_at = models.DateTimeField()
+    is_active = models.BooleanField(default=True, help_text="Off once a recomputation no longer raises it.")
+
+    class Meta:
+        ordering = ["project", "annotator", "kind"]
+        constraints = [models.UniqueConstraint(fields=["project", "annotator", "kind"], name="flag_once_per_annotator_and_kind")]
+        indexes = [models.Index(fields=["project", "is_active", "kind"], name="flag_project_active")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.annotator} in {self.project}"
 
 
 class Snapshot(models.Model):

@@ -164,9 +164,11 @@ def main() -> None:
         database = built["database"]
         export_env = {**env, "DATABASE_URL": f"sqlite:///{database}" if built["vendor"] == "sqlite"
                       else args.database_url.rsplit("/", 1)[0] + "/" + database}
-        try:
-            rows = [child(export_env, "--step", "export", file_format) for file_format in args.formats]
-        finally:
+        rows = []
+        for file_format in args.formats:
+            rows.append(child(export_env, "--step", "export", file_format))
+            print(json.dumps(rows[-1]), flush=True)
+        if built["vendor"] != "sqlite":  # a SQLite database goes with the temporary folder
             child(env, "--step", "destroy", database)
 
     print(f"{args.items:,} items (ranking of 4, overlap {OVERLAP}) on {built['vendor']}, built in {built['build_s']}s")

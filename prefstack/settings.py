@@ -223,6 +223,14 @@ TRAINING_HEARTBEAT_SECONDS = env_int("TRAINING_HEARTBEAT_SECONDS", 10)
 TRAINING_HEARTBEAT_TIMEOUT_SECONDS = env_int("TRAINING_HEARTBEAT_TIMEOUT_SECONDS", 120)
 TRAINING_MAX_ATTEMPTS = env_int("TRAINING_MAX_ATTEMPTS", 3)
 TRAINING_LOG_TAIL_LINES = env_int("TRAINING_LOG_TAIL_LINES", 200)
+
+# Bias and quality flags are recomputed in the background: after every this many judgements
+# of a project, and by Celery beat every FLAG_REFRESH_SECONDS for every open project.
+FLAG_REFRESH_EVERY_SUBMITS = env_int("FLAG_REFRESH_EVERY_SUBMITS", 50)
 CELERY_BEAT_SCHEDULE = {
     "reap-lost-training-runs": {"task": "training.tasks.reap_lost_runs", "schedule": 60.0, "options": {"queue": "default"}},
+    "refresh-annotator-flags": {
+        "task": "annotate.tasks.refresh_all_project_flags",
+        "schedule": env_int("FLAG_REFRESH_SECONDS", 3600),
+    },
 }

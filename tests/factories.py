@@ -65,20 +65,6 @@ def annotators_of(project: Project, count: int, prefix: str = "annotator") -> li
     return users
 
 
-def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order=None, seconds=20.0, strength=None) -> Judgement:
-    """A submitted judgement with its assignment, written directly (tests of the queue use the queue)."""
-    now = timezone.now()
-    shown_order = shown_order if shown_order is not None else list(range(len(ranks or ratings)))
-    assignment = Assignment.objects.create(
-        project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
-        shown_order=shown_order, leased_at=now, expires_at=now,
-    )
-    return Judgement.objects.create(
-        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
-        ratings=ratings, strength=strength, shown_order=shown_order, seconds_spent=seconds,
-    )
-
-
 class RunFactory(factory.django.DjangoModelFactory):
     """A training run row as the launch service would save it (nothing is sent to a worker)."""
 
@@ -90,3 +76,28 @@ class RunFactory(factory.django.DjangoModelFactory):
     dataset_path = "/nonexistent/train.jsonl"
     config = factory.LazyAttribute(lambda run: config_to_dict(config_from_dict(run.kind, {"base_model": run.base_model})))
     output_dir = factory.Sequence(lambda n: f"factory-run-{n}")
+
+
+def project_for(annotator, *, items: int = 2, n_responses: int | None = None, **fields) -> Project:
+    """A project without gold items, with `annotator` as a member and `items` items."""
+    project = ProjectFactory(gold_rate=0.0, **fields)
+    MembershipFactory(project=project, user=annotator)
+    for _ in range(items):
+        ItemFactory(project=project, n_responses=n_responses)
+    return project
+
+
+def judgement_of(
+    item: Item, annotator, *, ranks=None, ratings=None, strength=None, shown_order=None, seconds=20.0
+) -> Judgement:
+    """A submitted judgement with its assignment, written directly (tests of the queue use the queue)."""
+    now = timezone.now()
+    shown_order = shown_order if shown_order is not None else list(range(len(ranks or ratings)))
+    assignment = Assignment.objects.create(
+        project=item.project, item=item, annotator=annotator, state=Assignment.State.SUBMITTED,
+        shown_order=shown_order, leased_at=now, expires_at=now,
+    )
+    return Judgement.objects.create(
+        assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
+        ratings=ratings, strength=strength, shown_order=shown_order, seconds_spent=seconds,
+    )

@@ -9,13 +9,12 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Membership, Project, Snapshot
+from ..models import AnnotatorFlag, Membership, Project, Snapshot
 from .manifest import code_version, file_hashes, overall_sha256, write_manifest
 from .options import ExportOptions, ExportOptionsError
 from .pairs import pair_selections, sft_selections
@@ -54,8 +53,6 @@ def new_snapshot(project, *, kind=None, options=None, created_by=None) -> Snapsh
     missing = set(options.project_ids) - set(Project.objects.filter(pk__in=options.project_ids).values_list("pk", flat=True))
     if missing:
         raise ExportOptionsError({"project_ids": f"no project has id {', '.join(map(str, sorted(missing)))}"})
-    if options.exclude_flagged and _flag_model() is None:
-        raise ExportOptionsError({"exclude_flagged": "this installation has no annotator flags yet"})
     with transaction.atomic():
         snapshot = Snapshot.objects.create(project=project, kind=options.kind, options=options.to_dict(), created_by=created_by)
         snapshot.folder = f"{project.slug}/{snapshot.pk:06d}"
@@ -139,16 +136,9 @@ def _excluded_annotators(project_ids: list[int], options: ExportOptions) -> set[
     if options.exclude_suspended:
         excluded |= set(memberships.filter(is_suspended=True).values_list("project_id", "user_id"))
     if options.exclude_flagged:
-        flags = _flag_model().objects.filter(project_id__in=project_ids, is_active=True)
+        flags = AnnotatorFlag.objects.filter(project_id__in=project_ids, is_active=True)
         excluded |= set(flags.values_list("project_id", "annotator_id"))
     return excluded
-
-
-def _flag_model():
-    try:
-        return apps.get_model("annotate", "AnnotatorFlag")
-    except LookupError:
-        return None
 
 
 def _manifest(snapshot: Snapshot, result: dict, files: dict) -> dict:

@@ -44,6 +44,8 @@ def test_well_formed_judgements_pass(project, n, verdict):
         (PAIRWISE, 2, Verdict(ranks=[True, 2]), "whole numbers"),
         (PAIRWISE, 2, Verdict(ranks="12"), "whole numbers"),
         (PAIRWISE, 2, Verdict(ranks=[1, None]), "whole numbers"),
+        (PAIRWISE, 2, Verdict(ranks=[[1], [2]], strength=1), "whole numbers"),
+        (PAIRWISE, 2, Verdict(ranks={"a": 1}), "whole numbers"),
         (PAIRWISE, 2, Verdict(ratings=[1, 2]), "send ranks, not ratings"),
         (PAIRWISE, 2, Verdict(ranks=[1, 1], strength=2), "A tie has no preference strength"),
         (PAIRWISE, 2, Verdict(ranks=[1, 2], strength=4), "strength must be one of 1, 2, 3"),

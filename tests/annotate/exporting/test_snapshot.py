@@ -1,11 +1,10 @@
 import json
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 
 from annotate.export import ExportOptionsError, SnapshotError, build_snapshot, create_snapshot
-from annotate.models import Membership, Snapshot, TaskMode
+from annotate.models import AnnotatorFlag, Membership, Snapshot, TaskMode
 from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.django_db
@@ -186,28 +185,14 @@ def test_several_projects_go_into_one_snapshot():
         create_snapshot(first, options={"project_ids": [999999]})
 
 
-def flag_model():
-    try:
-        return apps.get_model("annotate", "AnnotatorFlag")
-    except LookupError:
-        return None
-
-
-@pytest.mark.skipif(flag_model() is not None, reason="this tree has annotator flags (the flags branch is merged)")
-def test_excluding_flagged_annotators_says_when_flags_are_missing():
-    project, _ = ranking_project(items=1, annotators=1)
-    with pytest.raises(ExportOptionsError, match="exclude_flagged"):
-        create_snapshot(project, options={"exclude_flagged": True})
-
-
-@pytest.mark.skipif(flag_model() is None, reason="needs the AnnotatorFlag model of the flags branch, not merged here yet")
-def test_annotators_with_active_flags_are_left_out_on_request():
-    project, (kept, flagged) = ranking_project(items=2, annotators=2)
-    flag = {"project": project, "reason": "why", "statistic": 1.0, "computed_at": timezone.now()}
-    flag_model().objects.create(annotator=flagged, kind="too_fast", **flag)
-    flag_model().objects.create(annotator=kept, kind="random", is_active=False, **flag)
-    assert create_snapshot(project, options=jsonl_only(exclude_flagged=True)).annotators == [kept.username]
-    assert create_snapshot(project, options=jsonl_only()).annotators == sorted([kept.username, flagged.username])
+def test_annotators_with_active_flags_are_left_out_when_asked():
+    project, (honest, biased, cleared) = ranking_project(items=2)
+    flag = {"project": project, "kind": AnnotatorFlag.Kind.POSITION_BIAS, "reason": "test", "statistic": 0.9,
+            "computed_at": timezone.now()}
+    AnnotatorFlag.objects.create(annotator=biased, **flag)
+    AnnotatorFlag.objects.create(annotator=cleared, is_active=False, **flag)
+    assert create_snapshot(project, options={"exclude_flagged": True}).annotators == sorted([honest.username, cleared.username])
+    assert len(create_snapshot(project).annotators) == 3
 
 
 def test_progress_rows_and_counts_survive_a_reload():

@@ -16,11 +16,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def project():
-    project = ProjectFactory(task_mode=TaskMode.RANKING)
+    # Fixed names: the split hashes them, and both splits must hold rows whatever ran before.
+    project = ProjectFactory(slug="fmt", task_mode=TaskMode.RANKING)
     users = annotators_of(project, 2)
     for n in range(6):
         prompt = f"Plain question {n}?" if n % 2 else [{"role": "user", "content": f"Chat question {n}?"}]
-        item = ItemFactory(project=project, prompt=prompt)
+        item = ItemFactory(project=project, external_id=f"formats-{n}", prompt=prompt)
         for user, ranks in zip(users, ([1, 2, 3, 4], [1, 3, 2, 4])):
             judgement_of(item, user, ranks=ranks)
     return project
