@@ -15,6 +15,7 @@ statement of one next+submit and reports any that read a table without an index.
 Prints a table; writes benchmarks/results/queue.json.
 """
 import argparse
+import copy
 import json
 import multiprocessing
 import os
@@ -181,34 +182,62 @@ def percentile_ms(sorted_seconds: list[float], percent: float) -> float | None:
     return round(sorted_seconds[index] * 1000, 2)
 
 
-def explain_hot_path(project) -> list[dict]:
-    """EXPLAIN every SELECT/UPDATE of one next_assignment + submit by a fresh annotator (rolled back);
-    lists any full scan of a table that grows with the project."""
+def explain_hot_path(project) -> dict:
+    """EXPLAIN every SELECT/UPDATE of next_assignment + submit (a regular item, then a gold one) by a fresh
+    annotator, each rolled back: any full scan of a table that grows with the project, and the database's
+    own time for the statements (EXPLAIN ANALYZE on PostgreSQL; on SQLite, in process, the best of 5 runs)."""
     from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from annotate.queue import next_assignment, submit
 
-    annotator = get_user_model().objects.get(pk=new_annotators(project, 1, "explain")[0])
+    annotator = get_user_model().objects.get(pk=new_annotators(project, 1, f"explain{time.monotonic_ns()}")[0])
+    regular_only, gold_only = copy.copy(project), copy.copy(project)
+    regular_only.gold_rate, gold_only.gold_rate = 0.0, 1.0
     with CaptureQueriesContext(connection) as captured:
-        assignment = next_assignment(project, annotator)
-        submit(assignment.pk, annotator, ranks=[1, 2], seconds_spent=3.0)
+        for variant in (regular_only, gold_only):
+            assignment = next_assignment(variant, annotator)
+            submit(assignment.pk, annotator, ranks=[1, 2], seconds_spent=3.0)
     statements = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "UPDATE"))]
-    if connection.vendor == "postgresql":
-        prefix, full_scan = "EXPLAIN (ANALYZE, BUFFERS) ", "Seq Scan on "
+    plans = [_explain(sql) for sql in statements]
+    return {
+        "statements": len(plans),
+        "database_ms": round(sum(plan["ms"] for plan in plans), 2),
+        "full_scans": [scan for plan in plans for scan in plan["full_scans"]],
+        "plans": plans,
+    }
+
+
+def _explain(sql: str) -> dict:
+    from django.db import connection, transaction
+
+    postgres = connection.vendor == "postgresql"
+    prefix, full_scan = ("EXPLAIN (ANALYZE, BUFFERS) ", "Seq Scan on ") if postgres else ("EXPLAIN QUERY PLAN ", "SCAN ")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(prefix + sql)
+        plan = [" | ".join(str(part) for part in row) for row in cursor.fetchall()]
+        transaction.set_rollback(True)
+    if postgres:
+        ms = sum(float(line.split(":")[1].split()[0]) for line in plan if line.startswith(("Planning Time", "Execution Time")))
     else:
-        prefix, full_scan = "EXPLAIN QUERY PLAN ", "SCAN "
-    plans = []
-    for sql in statements:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(prefix + sql)
-            plan = [" | ".join(str(part) for part in row) for row in cursor.fetchall()]
-            transaction.set_rollback(True)
-        scans = [line.strip() for line in plan
-                 if any(f"{full_scan}{table}" in line for table in BIG_TABLES) and "USING" not in line]
-        plans.append({"sql": sql, "plan": plan, "full_scans": scans})
-    return plans
+        ms = min(_run_rolled_back(sql) for _ in range(5)) * 1000
+    scans = [line.strip(" ->").split("  (")[0] for line in plan
+             if any(f"{full_scan}{table}" in line for table in BIG_TABLES) and "USING" not in line]
+    return {"sql": sql, "plan": plan, "full_scans": scans, "ms": round(ms, 3)}
+
+
+def _run_rolled_back(sql: str) -> float:
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute(sql)
+        if sql.lstrip().upper().startswith("SELECT"):
+            cursor.fetchall()
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return elapsed
 
 
 def measure(sizes: list[int], concurrency: list[int], seconds: float, synchronous_commit: bool) -> dict:
@@ -229,7 +258,7 @@ def measure(sizes: list[int], concurrency: list[int], seconds: float, synchronou
                            "SET synchronous_commit = off")
         database += " (async commit)"
     try:
-        runs, plans = [], []
+        runs, hot_paths = [], []
         for size in sizes:
             started = time.perf_counter()
             project = build_project(size)
@@ -239,9 +268,8 @@ def measure(sizes: list[int], concurrency: list[int], seconds: float, synchronou
             for count in concurrency:
                 runs.append({"database": database, "items": size, "build_s": build_s,
                              **run_annotators(project, count, seconds), "floor": floor})
-            if size == max(sizes):
-                plans = explain_hot_path(project)
-        return {"database": database, "runs": runs, "plans": plans}
+            hot_paths.append({"items": size, **explain_hot_path(project)})
+        return {"database": database, "runs": runs, "hot_paths": hot_paths}
     finally:
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
 
@@ -270,10 +298,12 @@ def print_table(results: list[dict]) -> None:
                   f"{run['submit_p50_ms']!s:>12}{run['submit_p99_ms']!s:>12}{run['client_cpu_ms_per_judgement']:>11}"
                   f"{floor['select_1_p50_ms']:>18}/{floor['select_1_p99_ms']:<6}"
                   f"{floor['write_commit_p50_ms']:>9}/{floor['write_commit_p99_ms']:<6}")
+    print("\nThe database's own time for the statements of next+submit on a regular item and on a gold one:")
+    print(f"{'database':<28}{'items':>10}{'statements':>12}{'database ms':>13}   full scans of a growing table")
     for result in results:
-        scans = [scan for plan in result["plans"] for scan in plan["full_scans"]]
-        print(f"{result['database']}: {len(result['plans'])} statements of one next+submit explained on the largest "
-              f"project; full scans: {', '.join(scans) if scans else 'none'}")
+        for hot in result["hot_paths"]:
+            print(f"{result['database']:<28}{hot['items']:>10,}{hot['statements']:>12}{hot['database_ms']:>13}   "
+                  f"{'; '.join(hot['full_scans']) or 'none'}")
 
 
 def main() -> None:

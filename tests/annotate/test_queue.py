@@ -152,6 +152,15 @@ def test_every_item_is_found_when_an_annotator_has_filled_the_walk_window(monkey
     assert sorted(judge_all(project, bob)) == sorted(item.pk for item in items)
 
 
+def test_an_item_beyond_the_walk_window_is_still_found(monkeypatch):
+    monkeypatch.setattr(queue, "WALK_WINDOW", 2)
+    project, (first, second, third) = project_with_items(3)
+    (alice,) = annotators_of(project, 1)
+    for _ in range(2):
+        skip(next_assignment(project, alice).pk, alice, reason="not my language")
+    assert next_assignment(project, alice).item == third
+
+
 def test_expire_leases_marks_only_overdue_leases():
     project, _ = project_with_items(2, lease_seconds=60)
     alice, bob = annotators_of(project, 2)
