@@ -28,10 +28,19 @@ class RunAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["name", "base_model", "dataset_path"]
     list_select_related = ["parent", "snapshot__project"]
+    actions = ["compare_selected"]
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, run):
         return format_html('<span class="run-status run-status-{}">{}</span>', run.status, run.get_status_display())
+
+    @admin.action(description="Compare the curves of the two selected runs")
+    def compare_selected(self, request, queryset):
+        chosen = sorted(queryset.values_list("pk", flat=True))
+        if len(chosen) != 2:
+            self.message_user(request, "Select exactly two runs to compare.", messages.ERROR)
+            return None
+        return redirect(f"{reverse('admin:training_run_compare')}?run={chosen[0]}&run={chosen[1]}")
 
     def has_add_permission(self, request):
         return False  # runs are launched through the launch form, which validates and queues them

@@ -7,17 +7,20 @@ failed with the reason, or queued again from their last checkpoint (`runs.handle
 Workers check at start-up (signal worker_ready), Celery beat checks periodically, and the run
 page checks the run it shows.
 """
+import logging
 import os
 import socket
 import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from . import runs
 from .models import Run
+
+logger = logging.getLogger(__name__)
 
 
 def this_worker() -> dict:
@@ -86,7 +89,11 @@ class Heartbeat:
     def _beat(self) -> None:
         try:
             while not self._stopped.wait(settings.TRAINING_HEARTBEAT_SECONDS):
-                close_old_connections()
-                Run.objects.filter(pk=self.run_id, status=Run.Status.RUNNING).update(heartbeat_at=timezone.now())
+                try:
+                    close_old_connections()
+                    Run.objects.filter(pk=self.run_id, status=Run.Status.RUNNING).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    # A missed beat is harmless; a thread that died on it would get a live run reaped as lost.
+                    logger.warning("could not record the heartbeat of run %s", self.run_id, exc_info=True)
         finally:
             connection.close()  # this thread's own connection

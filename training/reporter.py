@@ -30,6 +30,7 @@ class RunReporter:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         self._log_file = open(log_file, "a", encoding="utf-8")
         self._flushed_at = time.monotonic()
+        self._unflushed = False
 
     def log(self, step: int, metrics: dict[str, float]) -> None:
         RunMetric.objects.create(run=self.run, step=step, values={name: _json_number(v) for name, v in metrics.items()})
@@ -39,6 +40,7 @@ class RunReporter:
         for part in str(line).splitlines() or [""]:
             self._tail.append(part)
             self._log_file.write(part + "\n")
+        self._unflushed = True
         if time.monotonic() - self._flushed_at >= TAIL_FLUSH_SECONDS:
             self._flush_tail()
 
@@ -54,6 +56,10 @@ class RunReporter:
         self._log_file.close()
 
     def _flush_tail(self) -> None:
+        """Writes the tail to the row when lines came since the last write (the heartbeat is the thread's job)."""
+        if not self._unflushed:
+            return
         self._log_file.flush()
-        Run.objects.filter(pk=self.run.pk).update(log_tail="\n".join(self._tail), heartbeat_at=timezone.now())
+        Run.objects.filter(pk=self.run.pk).update(log_tail="\n".join(self._tail))
         self._flushed_at = time.monotonic()
+        self._unflushed = False

@@ -180,3 +180,12 @@ def test_the_run_page_shows_ppo_sample_generations_apart_from_the_log(admin_clie
     samples = page[page.index("Sample generations"):page.index('<pre class="run-log">')]
     assert "step 5 sample: &#x27;Tell me about cats.&#x27; -&gt; &#x27; banana &lt;b&gt;x&lt;/b&gt;&#x27;" in samples
     assert "resuming from" not in samples
+
+
+def test_the_list_action_compares_the_two_selected_runs(admin_client):
+    first, second = RunFactory(status=Status.SUCCEEDED), RunFactory(status=Status.SUCCEEDED)
+    changelist = reverse("admin:training_run_changelist")
+    reply = admin_client.post(changelist, {"action": "compare_selected", "_selected_action": [second.pk, first.pk]})
+    assert reply["Location"] == f"{reverse('admin:training_run_compare')}?run={first.pk}&run={second.pk}"
+    reply = admin_client.post(changelist, {"action": "compare_selected", "_selected_action": [first.pk]}, follow=True)
+    assert "Select exactly two runs to compare." in reply.content.decode()

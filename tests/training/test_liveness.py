@@ -5,6 +5,8 @@ import sys
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tests.factories import RunFactory
@@ -89,4 +91,25 @@ def test_the_heartbeat_thread_refreshes_the_row(settings):
         deadline = timezone.now() + timedelta(seconds=10)
         while Run.objects.get(pk=run.pk).heartbeat_at < timezone.now() - timedelta(minutes=1):
             assert timezone.now() < deadline, "no heartbeat within 10 s"
+    assert Run.objects.get(pk=run.pk).heartbeat_at > timezone.now() - timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_beat_does_not_stop_the_heartbeat(settings, monkeypatch):
+    settings.TRAINING_HEARTBEAT_SECONDS = 0.05
+    run = running_run(heartbeat_at=timezone.now() - timedelta(hours=1))
+    real_update, calls = QuerySet.update, []
+
+    def update_failing_once(queryset, **fields):
+        calls.append(fields)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real_update(queryset, **fields)
+
+    monkeypatch.setattr(QuerySet, "update", update_failing_once)
+    with liveness.Heartbeat(run.pk):
+        deadline = timezone.now() + timedelta(seconds=10)
+        while len(calls) < 3:
+            assert timezone.now() < deadline, "the heartbeat stopped after a failed beat"
+    monkeypatch.undo()
     assert Run.objects.get(pk=run.pk).heartbeat_at > timezone.now() - timedelta(minutes=1)
