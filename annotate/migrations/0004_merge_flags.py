@@ -1,10 +1,10 @@
-# Joins the flags/queue merge to the export/queue merge.
+# Joins the flags migration to the export/queue merge.
 from django.db import migrations
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotate", "0003_merge_0002_flags_0002_queue"),
+        ("annotate", "0002_flags"),
         ("annotate", "0003_merge_export_queue"),
     ]
 

@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def data_dirs(settings, tmp_path):
     settings.SNAPSHOT_DIR, settings.RUNS_DIR = tmp_path / "snapshots", tmp_path / "runs"
+    # Flag refreshes are asked for by judgement id, which differs between databases; only the run's enqueue is counted.
+    settings.FLAG_REFRESH_EVERY_SUBMITS = 0
 
 
 def test_the_demo_queues_a_tiny_reward_run_on_a_snapshot_of_judged_marker_items(django_capture_on_commit_callbacks):
