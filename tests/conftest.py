@@ -11,6 +11,12 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Factory users would otherwise each cost a full PBKDF2 run (about a second on a busy core)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def database_vendor() -> str:
     return connection.vendor
 
