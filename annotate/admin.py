@@ -7,12 +7,6 @@ from django.urls import path
 from .exporting.admin import SnapshotAdmin, export_snapshot_action, export_snapshot_url
 from .forms import ImportItemsForm
 from .importing import import_items
-from .models import Assignment, Item, Judgement, Membership, Project, Response, Snapshot
-
-
-from .models import AnnotatorFlag, Assignment, Item, Judgement, Membership, Project, Response
-
-
 from .models import AnnotatorFlag, Assignment, Item, Judgement, Membership, Project, Response, Snapshot
 
 

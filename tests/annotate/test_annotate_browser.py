@@ -37,11 +37,6 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def annotator():
     return UserFactory(username="browser-annotator", password=PASSWORD)
@@ -230,7 +225,7 @@ def test_xss_payload_in_a_response_is_shown_as_text_and_never_runs(page, live_se
     assert page.evaluate("window.__xss") is None
     assert dialogs == []
     assert page.locator(".response img, .response svg, .response script").count() == 0
-    assert "<img src=x onerror=" in page.inner_text(f'.response[data-position="0"]')
+    assert "<img src=x onerror=" in page.inner_text('.response[data-position="0"]')
     screenshot(page, "xss")
 
 

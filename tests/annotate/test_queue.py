@@ -28,12 +28,6 @@ from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashing(settings):
-    # Each annotator's login password would otherwise cost a full PBKDF2 run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def project_with_items(count: int, **project_fields):
     project = ProjectFactory(**{"gold_rate": 0.0, **project_fields})
     items = [ItemFactory(project=project) for _ in range(count)]

@@ -12,12 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Each seed hashes three passwords; the production hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def data_dirs(settings, tmp_path):
     # The demo also writes a snapshot and queues a training run (training.demo).
     settings.SNAPSHOT_DIR, settings.RUNS_DIR = tmp_path / "snapshots", tmp_path / "runs"
