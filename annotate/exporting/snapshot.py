@@ -55,7 +55,8 @@ def new_snapshot(project, *, kind=None, options=None, created_by=None) -> Snapsh
         raise ExportOptionsError({"project_ids": f"no project has id {', '.join(map(str, sorted(missing)))}"})
     with transaction.atomic():
         snapshot = Snapshot.objects.create(project=project, kind=options.kind, options=options.to_dict(), created_by=created_by)
-        snapshot.folder = f"{project.slug}/{snapshot.pk:06d}"
+        # The random part keeps a new database's snapshot 1 away from an old snapshot 1's files.
+        snapshot.folder = f"{project.slug}/{snapshot.pk:06d}-{uuid.uuid4().hex[:8]}"
         snapshot.save(update_fields=["folder"])
     return snapshot
 

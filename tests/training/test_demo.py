@@ -32,3 +32,11 @@ def test_seeding_again_keeps_the_one_demo_run():
     first = seed_training_demo(admin, items=8)
     assert seed_training_demo(admin, items=8) == first
     assert Run.objects.count() == Snapshot.objects.count() == 1
+
+
+def test_the_demo_seeds_again_after_its_database_was_reset_but_its_files_were_kept(settings, tmp_path):
+    # A newcomer deletes the SQLite file and seeds again: var/snapshots still holds the old snapshot 1.
+    (settings.SNAPSHOT_DIR / "demo-marker" / "000001").mkdir(parents=True)
+    (settings.SNAPSHOT_DIR / "demo-marker" / "000001" / "manifest.json").write_text("{}")
+    run = seed_training_demo(UserFactory(username="demo-admin"), items=8)
+    assert run.snapshot.status == Snapshot.Status.READY
