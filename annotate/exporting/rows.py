@@ -16,6 +16,18 @@ from functools import cached_property
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
+class _NumberText(dict):
+    """A margin or agreement -> its JSON text, kept: rows repeat a few values, and float repr is slow.
+
+    `%s` of a float is its repr, which is what json writes; the values are floats, never ints
+    (1 and 1.0 would share a key) nor -0.0 (`abs` and the tie margin make 0.0).
+    """
+
+    def __missing__(self, number: float) -> str:
+        text = self[number] = str(number)
+        return text
+
+
 @dataclass(frozen=True)
 class Layout:
     kind: str
@@ -40,6 +52,11 @@ class Layout:
     @cached_property
     def json_template(self) -> str:
         return "{" + ", ".join(f'"{name}": %s' for name in self.columns) + "}\n"
+
+    @cached_property
+    def number_text(self):
+        """Per layout, so one export's cache goes with it."""
+        return _NumberText().__getitem__
 
     def prompt_value(self, prompt: str | list):
         if self.conversational:
@@ -94,22 +111,25 @@ class ItemRows:
         return dropped
 
     def json_lines(self) -> list[str]:
-        return self._rows(self._encoded_prompt, self._encoded_completions, self.layout.json_template.__mod__)
+        return self._rows(self._encoded_prompt, self._encoded_completions, self.layout.json_template.__mod__, self.layout.number_text)
 
     def records(self) -> list[tuple]:
-        return self._rows(self.prompt, self.completions, tuple)
+        return self._rows(self.prompt, self.completions, tuple, float)
 
-    def _rows(self, prompt, texts, make) -> list:
-        """`make` applied to each row's column values, spelled out per layout because this loop is hot."""
+    def _rows(self, prompt, texts, make, number) -> list:
+        """`make` applied to each row's column values (numbers through `number`), spelled out per layout because this loop is hot."""
         numbers, rows = self.layout.number_columns, self.selections
         if self.layout.kind == "sft":
             if numbers:
-                return [make((prompt, texts[best], agreement)) for best, agreement in rows]
+                return [make((prompt, texts[best], number(agreement))) for best, agreement in rows]
             return [make((prompt, texts[best])) for best, _ in rows]
         if numbers == ("margin",):
-            return [make((prompt, texts[chosen], texts[rejected], margin)) for chosen, rejected, margin, _ in rows]
+            return [make((prompt, texts[chosen], texts[rejected], number(margin))) for chosen, rejected, margin, _ in rows]
         if numbers == ("margin", "agreement"):
-            return [make((prompt, texts[chosen], texts[rejected], margin, agreement)) for chosen, rejected, margin, agreement in rows]
+            return [
+                make((prompt, texts[chosen], texts[rejected], number(margin), number(agreement)))
+                for chosen, rejected, margin, agreement in rows
+            ]
         if numbers == ("agreement",):
-            return [make((prompt, texts[chosen], texts[rejected], agreement)) for chosen, rejected, _, agreement in rows]
+            return [make((prompt, texts[chosen], texts[rejected], number(agreement))) for chosen, rejected, _, agreement in rows]
         return [make((prompt, texts[chosen], texts[rejected])) for chosen, rejected, _, _ in rows]
