@@ -5,7 +5,7 @@ conversational preference / prompt-completion formats). A chat prompt exported a
 string is rendered as "Role: content" turns, ending with "Assistant:" for the response.
 
 Selections come from `pairs`: (chosen, rejected, margin, agreement) for pairs and
-(best, agreement) for SFT. Prompt and responses are JSON-encoded once per item and the
+(best, agreement) for SFT. Prompt and responses are JSON-encoded (as UTF-8 bytes) once per item and the
 lines assembled from the pieces: this is the export's inner loop.
 """
 import hashlib
@@ -13,18 +13,23 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode
+_encode_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _encode(value) -> bytes:
+    # Lines are built and written as bytes: a str line would be encoded again, row by row, on write.
+    return _encode_text(value).encode()
 
 
 class _NumberText(dict):
-    """A margin or agreement -> its JSON text, kept: rows repeat a few values, and float repr is slow.
+    """A margin or agreement -> its JSON text in bytes, kept: rows repeat a few values, and float repr is slow.
 
     `%s` of a float is its repr, which is what json writes; the values are floats, never ints
     (1 and 1.0 would share a key) nor -0.0 (`abs` and the tie margin make 0.0).
     """
 
-    def __missing__(self, number: float) -> str:
-        text = self[number] = str(number)
+    def __missing__(self, number: float) -> bytes:
+        text = self[number] = str(number).encode()
         return text
 
 
@@ -50,8 +55,8 @@ class Layout:
         return ("prompt", *self.text_columns, *self.number_columns)
 
     @cached_property
-    def json_template(self) -> str:
-        return "{" + ", ".join(f'"{name}": %s' for name in self.columns) + "}\n"
+    def json_template(self) -> bytes:
+        return ("{" + ", ".join(f'"{name}": %s' for name in self.columns) + "}\n").encode()
 
     @cached_property
     def number_text(self):
@@ -89,11 +94,11 @@ class ItemRows:
         return [self.layout.completion_value(text) for text in self._responses]
 
     @cached_property
-    def _encoded_prompt(self) -> str:
+    def _encoded_prompt(self) -> bytes:
         return _encode(self.prompt)
 
     @cached_property
-    def _encoded_completions(self) -> list[str]:
+    def _encoded_completions(self) -> list[bytes]:
         return [_encode(value) for value in self.completions]
 
     def drop_duplicates(self, seen: set) -> int:
@@ -102,7 +107,7 @@ class ItemRows:
         kept = []
         for selection in self.selections:
             pieces = [self._encoded_prompt, *(self._encoded_completions[p] for p in selection[:texts])]
-            key = hashlib.blake2b("\x1f".join(pieces).encode(), digest_size=12).digest()
+            key = hashlib.blake2b(b"\x1f".join(pieces), digest_size=12).digest()
             if key not in seen:
                 seen.add(key)
                 kept.append(selection)
@@ -110,7 +115,7 @@ class ItemRows:
         self.selections = kept
         return dropped
 
-    def json_lines(self) -> list[str]:
+    def json_lines(self) -> list[bytes]:
         return self._rows(self._encoded_prompt, self._encoded_completions, self.layout.json_template.__mod__, self.layout.number_text)
 
     def records(self) -> list[tuple]:
