@@ -15,17 +15,20 @@ sees one scale whatever the task mode:
   the winner is the direction with more votes, and an even split is a tie.
 """
 from collections import defaultdict
+from functools import lru_cache
 
 STRENGTH_LEVELS = 3
 
 
 def judgement_votes(ranks, ratings, strength, *, rating_span: float, rating_gap: float) -> list[tuple]:
     if ranks is not None:
-        return _rank_votes(ranks, strength)
+        return list(_rank_votes(tuple(ranks), strength))
     return _rating_votes(ratings, rating_span, rating_gap)
 
 
-def _rank_votes(ranks, strength) -> list[tuple]:
+@lru_cache(maxsize=4096)
+def _rank_votes(ranks: tuple, strength) -> tuple[tuple, ...]:
+    """Cached: a ranking of N has few distinct orders, and exports see each one thousands of times."""
     n = len(ranks)
     scale = max(n - 1, 1)
     strength_margin = strength / STRENGTH_LEVELS if strength else None
@@ -39,7 +42,7 @@ def _rank_votes(ranks, strength) -> list[tuple]:
             else:
                 margin = strength_margin if strength_margin is not None else abs(gap) / scale
                 votes.append((first, second, 1 if gap > 0 else -1, margin))
-    return votes
+    return tuple(votes)
 
 
 def _rating_votes(ratings, rating_span: float, rating_gap: float) -> list[tuple]:

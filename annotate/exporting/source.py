@@ -4,9 +4,14 @@ Three ordered queries (items, responses, judgements) are read through `.iterator
 cursors on PostgreSQL, chunked fetches on SQLite) and merged by item id, so memory holds one
 item at a time however large the project is.
 """
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from ..models import Item, Judgement, Response
 
@@ -35,7 +40,7 @@ def stream_items(project_ids: list[int], *, include_gold: bool, chunk_size: int 
     response_groups = _Groups(responses.order_by("item_id", "position").values_list("item_id", "text").iterator(chunk_size))
     judgement_groups = _Groups(
         judgements.order_by("item_id", "id")
-        .values_list("item_id", "annotator_id", "ranks", "ratings", "strength")
+        .values_list("item_id", "annotator_id", Cast("ranks", TextField()), Cast("ratings", TextField()), "strength")
         .iterator(chunk_size)
     )
     for item_id, project_id, external_id, prompt in item_rows:
@@ -44,8 +49,18 @@ def stream_items(project_ids: list[int], *, include_gold: bool, chunk_size: int 
             external_id=external_id,
             prompt=prompt,
             responses=[text for _, text in response_groups.take(item_id)],
-            judgements=[row[1:] for row in judgement_groups.take(item_id)],
+            judgements=[
+                (annotator_id, _small_list(ranks), _small_list(ratings), strength)
+                for _, annotator_id, ranks, ratings, strength in judgement_groups.take(item_id)
+            ],
         )
+
+
+@lru_cache(maxsize=4096)
+def _small_list(text: str | None) -> tuple | None:
+    """Ranks or ratings from their JSON text, read as text: few distinct lists recur across all
+    judgements, so parsing each once beats the JSONField converter's json.loads per row."""
+    return None if text is None else tuple(json.loads(text))
 
 
 class _Groups:
