@@ -437,7 +437,7 @@ def assert_no_duplicate_no_overflow_no_loss(project, items, judged):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_32_concurrent_annotators_never_duplicate_overfill_or_lose_a_judgement(postgres_only, quick_password_hashing):
+def test_32_concurrent_annotators_never_duplicate_overfill_or_lose_a_judgement(postgres_only):
     project, items = project_with_items(45, overlap=3)
     annotators = annotators_of(project, 32)
     judged, failures = race(project, annotators)
