@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
+from . import moderation
 from .exporting.admin import SnapshotAdmin, export_snapshot_action, export_snapshot_url
 from .forms import ImportItemsForm
 from .importing import import_items
@@ -89,8 +90,8 @@ class JudgementAdmin(admin.ModelAdmin):
 admin.site.register(Snapshot, SnapshotAdmin)
 
 
-def _set_membership(modeladmin, request, memberships, message: str, **changes) -> None:
-    count = memberships.update(**changes)
+def _set_membership(modeladmin, request, memberships, message: str, action: str) -> None:
+    count = memberships.update(**moderation.ACTIONS[action])
     modeladmin.message_user(request, message.format(count=count))
 
 
@@ -105,19 +106,19 @@ class MembershipAdmin(admin.ModelAdmin):
 
     @admin.action(description="Suspend: hand the selected annotators no more items")
     def suspend(self, request, queryset):
-        _set_membership(self, request, queryset, "Suspended {count} annotator(s).", is_suspended=True)
+        _set_membership(self, request, queryset, "Suspended {count} annotator(s).", "suspend")
 
     @admin.action(description="Reinstate the selected annotators")
     def reinstate(self, request, queryset):
-        _set_membership(self, request, queryset, "Reinstated {count} annotator(s).", is_suspended=False)
+        _set_membership(self, request, queryset, "Reinstated {count} annotator(s).", "reinstate")
 
     @admin.action(description="Exclude the selected annotators' judgements from exports")
     def exclude_from_exports(self, request, queryset):
-        _set_membership(self, request, queryset, "Excluded {count} annotator(s) from exports.", exclude_from_exports=True)
+        _set_membership(self, request, queryset, "Excluded {count} annotator(s) from exports.", "exclude")
 
     @admin.action(description="Include the selected annotators' judgements in exports again")
     def include_in_exports(self, request, queryset):
-        _set_membership(self, request, queryset, "Included {count} annotator(s) in exports.", exclude_from_exports=False)
+        _set_membership(self, request, queryset, "Included {count} annotator(s) in exports.", "include")
 
 
 @admin.register(AnnotatorFlag)
@@ -137,10 +138,8 @@ class AnnotatorFlagAdmin(admin.ModelAdmin):
 
     @admin.action(description="Suspend the flagged annotators in these projects")
     def suspend_annotators(self, request, queryset):
-        _set_membership(self, request, self._memberships_of(queryset), "Suspended {count} annotator(s).", is_suspended=True)
+        _set_membership(self, request, self._memberships_of(queryset), "Suspended {count} annotator(s).", "suspend")
 
     @admin.action(description="Exclude the flagged annotators' judgements from exports")
     def exclude_annotators_from_exports(self, request, queryset):
-        _set_membership(
-            self, request, self._memberships_of(queryset), "Excluded {count} annotator(s) from exports.", exclude_from_exports=True
-        )
+        _set_membership(self, request, self._memberships_of(queryset), "Excluded {count} annotator(s) from exports.", "exclude")
