@@ -1,13 +1,13 @@
 """What running through the Run task costs: a reward-model run via the task's body against the engine alone.
 
-    python benchmarks/run_task_bench.py [--steps 100] [--repeats 3] [--logging-steps 1,10]
+    python benchmarks/run_task_bench.py [--steps 100] [--repeats 4] [--logging-steps 1,10]
 
 The task's body (`training.execution.execute`) claims the row, trains through `run_training` with
 the RunReporter (a RunMetric row per logging step, the log tail, a cancel check per step), keeps a
 heartbeat thread and records the outcome. The engine alone is `run_training` with an in-memory
 reporter; benchmarks/training_bench.py compares that with a bare TRL script. Same tiny model, same
-marker pairs, alternating runs, median of --repeats; wall and CPU seconds (CPU: this process, so
-the heartbeat thread counts too). Target: the task at most 5% slower than the engine alone.
+marker pairs, alternating in a balanced order (benchmarks/alternating.py), median of --repeats; wall and
+CPU seconds (CPU: this process and its children, so the heartbeat thread counts too). Target: the task at most 5% slower than the engine alone.
 The database is a fresh SQLite file, or DATABASE_URL when set. Writes benchmarks/results/run_task.json.
 """
 import argparse
@@ -16,8 +16,9 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from alternating import alternate
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -25,16 +26,10 @@ RESULTS = ROOT / "benchmarks" / "results" / "run_task.json"
 REWARD = {"learning_rate": 1e-3, "per_device_batch_size": 16, "max_length": 64, "precision": "fp32", "seed": 0}
 
 
-def timed(function, *args) -> tuple[float, float]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    function(*args)
-    return time.perf_counter() - wall, time.process_time() - cpu
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=4, help="runs of each arm; even keeps the order balanced")
     parser.add_argument("--logging-steps", default="1,10", help="comma-separated; 1 is the worst case for the task")
     args = parser.parse_args()
 
@@ -77,10 +72,11 @@ def main() -> None:
         warm_up(4, 1, folder / f"warm-up-{warm_up.__name__}")
     rows = []
     for logging_steps in (int(part) for part in args.logging_steps.split(",")):
-        times = {"engine": [], "task": []}
-        for repeat in range(args.repeats):
-            times["engine"].append(timed(engine_alone, args.steps, logging_steps, folder / f"engine-{logging_steps}-{repeat}"))
-            times["task"].append(timed(through_task, args.steps, logging_steps, folder / f"task-{logging_steps}-{repeat}"))
+        times = dict(zip(("engine", "task"), alternate(
+            lambda repeat: engine_alone(args.steps, logging_steps, folder / f"engine-{logging_steps}-{repeat}"),
+            lambda repeat: through_task(args.steps, logging_steps, folder / f"task-{logging_steps}-{repeat}"),
+            args.repeats,
+        )))
         median = {name: [statistics.median(t[i] for t in values) for i in (0, 1)] for name, values in times.items()}
         rows.append({
             "logging_steps": logging_steps,

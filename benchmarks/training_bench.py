@@ -1,11 +1,12 @@
 """Engine overhead and PPO throughput on the tiny model, CPU by default.
 
-    python benchmarks/training_bench.py [--steps 100] [--repeats 3] [--ppo-steps 6]
+    python benchmarks/training_bench.py [--steps 100] [--repeats 4] [--ppo-steps 6]
 
 1. A reward model trained through `run_training` against a bare TRL script (RewardTrainer
    with the same arguments, data, evaluation and checkpoints, then save_model), both on the
-   tiny model and the marker pairs, alternating, median of --repeats. Target: the engine at
-   most 5% slower.
+   tiny model and the marker pairs, in one process with one torch thread, alternating in a
+   balanced order (benchmarks/alternating.py), median of --repeats. Wall and CPU seconds (CPU:
+   process and children). Target: the engine at most 5% slower.
 2. PPO samples/second and generated tokens/second, full fine-tune and LoRA.
 
 Prints a table; writes benchmarks/results/training.json.
@@ -15,7 +16,6 @@ import json
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +24,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "training.json"
 
 import torch  # noqa: E402
 
+from alternating import alternate  # noqa: E402
 from training.engine.data import read_jsonl  # noqa: E402
 from training.engine.reporting import MemoryReporter  # noqa: E402
 from training.engine.runner import run_training  # noqa: E402
@@ -31,13 +32,6 @@ from training.engine.tiny import build_tiny_model, write_marker_dataset  # noqa:
 
 REWARD = {"learning_rate": 1e-3, "per_device_batch_size": 16, "max_length": 64, "logging_steps": 10,
           "precision": "fp32", "seed": 0}
-
-
-def timed(train, *args) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of this process): on a shared machine the second is steadier."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    train(*args)
-    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def engine_reward(model: str, data: Path, out: Path, steps: int) -> None:
@@ -84,7 +78,7 @@ def ppo_throughput(model: str, reward_model: str, data: Path, out: Path, steps: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=4, help="runs of each arm; even keeps the order balanced")
     parser.add_argument("--ppo-steps", type=int, default=6)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -96,10 +90,11 @@ def main() -> None:
         data = write_marker_dataset(folder / "pairs", n_train=512, n_test=64)
         for warm_up in (bare_trl_reward, engine_reward):  # imports and first-call costs, not measured
             warm_up(model, data, folder / f"warm-up-{warm_up.__name__}", 4)
-        engine_times, bare_times = [], []
-        for repeat in range(args.repeats):  # alternate, so drifting machine load hits both alike
-            bare_times.append(timed(bare_trl_reward, model, data, folder / f"bare-{repeat}", args.steps))
-            engine_times.append(timed(engine_reward, model, data, folder / f"engine-{repeat}", args.steps))
+        bare_times, engine_times = alternate(
+            lambda repeat: bare_trl_reward(model, data, folder / f"bare-{repeat}", args.steps),
+            lambda repeat: engine_reward(model, data, folder / f"engine-{repeat}", args.steps),
+            args.repeats,
+        )
         reward_model = str(folder / "engine-0" / "final")
         ppo = {name: ppo_throughput(model, reward_model, data, folder / f"ppo-{name}", args.ppo_steps, lora)
                for name, lora in (("full", False), ("lora", True))}
