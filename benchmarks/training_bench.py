@@ -108,8 +108,10 @@ def main() -> None:
     print(f"{'reward, run_training (s)':<36}{medians['wall'][1]:>10.2f}{medians['cpu'][1]:>10.2f}")
     overhead = {clock: engine / bare - 1 for clock, (bare, engine) in medians.items()}
     print(f"{'engine overhead (target <= 5%)':<36}{overhead['wall']:>10.1%}{overhead['cpu']:>10.1%}")
-    best_wall = min(t[0] for t in engine_times) / min(t[0] for t in bare_times) - 1
-    print(f"{'engine overhead, best of each':<36}{best_wall:>10.1%}")
+    # the least disturbed run of each: on a shared machine the steadiest comparison
+    best = {clock: min(t[index] for t in engine_times) / min(t[index] for t in bare_times) - 1
+            for index, clock in enumerate(("wall", "cpu"))}
+    print(f"{'engine overhead, best of each':<36}{best['wall']:>10.1%}{best['cpu']:>10.1%}")
     for name, numbers in ppo.items():
         print(f"{f'PPO {name}, samples/s':<36}{numbers['samples_per_second']:>10.1f}")
         print(f"{f'PPO {name}, generated tokens/s':<36}{numbers['tokens_per_second']:>10.1f}")
@@ -117,7 +119,8 @@ def main() -> None:
     RESULTS.write_text(json.dumps({
         "device": device, "reward_steps": args.steps, "repeats": args.repeats,
         "bare_trl_seconds_wall_cpu": bare_times, "engine_seconds_wall_cpu": engine_times,
-        "engine_overhead": overhead, "engine_overhead_best_wall": best_wall, "ppo": ppo,
+        "engine_overhead": overhead, "engine_overhead_best_wall": best["wall"],
+        "engine_overhead_best_cpu": best["cpu"], "ppo": ppo,
     }, indent=2) + "\n")
 
 
