@@ -6,8 +6,9 @@ The task's body (`training.execution.execute`) claims the row, trains through `r
 the RunReporter (a RunMetric row per logging step, the log tail, a cancel check per step), keeps a
 heartbeat thread and records the outcome. The engine alone is `run_training` with an in-memory
 reporter; benchmarks/training_bench.py compares that with a bare TRL script. Same tiny model, same
-marker pairs, alternating in a balanced order (benchmarks/alternating.py), median of --repeats; wall and
-CPU seconds (CPU: this process and its children, so the heartbeat thread counts too). Target: the task at most 5% slower than the engine alone.
+marker pairs, alternating in a balanced order (benchmarks/alternating.py), median of --repeats;
+wall and CPU seconds (CPU: this process and its children, so the heartbeat thread counts too).
+Target: the task at most 5% slower than the engine alone.
 The database is a fresh SQLite file, or DATABASE_URL when set. Writes benchmarks/results/run_task.json.
 """
 import argparse
