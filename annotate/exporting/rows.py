@@ -13,6 +13,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
+from json.encoder import encode_basestring
 from typing import Callable, NamedTuple
 
 _encode_text = json.JSONEncoder(ensure_ascii=False).encode
@@ -20,7 +21,8 @@ _encode_text = json.JSONEncoder(ensure_ascii=False).encode
 
 def _encode(value) -> bytes:
     # Lines are built and written as bytes: a str line would be encoded again, row by row, on write.
-    return _encode_text(value).encode()
+    # Most values are str, for which the encoder runs encode_basestring: called here without its frame.
+    return (encode_basestring(value) if type(value) is str else _encode_text(value)).encode()
 
 
 class _NumberText(dict):
@@ -121,7 +123,8 @@ class ItemRows:
     def values(self) -> tuple:
         """(prompt, [completion per response]) as the layout writes them."""
         if self._values is None:
-            self._values = (self.layout.prompt_value(self._prompt), [self.layout.completion_value(text) for text in self._responses])
+            completion_value = self.layout.completion_value
+            self._values = (self.layout.prompt_value(self._prompt), [completion_value(text) for text in self._responses])
         return self._values
 
     def _encodings(self) -> tuple[bytes, list[bytes]]:
