@@ -132,7 +132,8 @@ def _per_annotator_selections(judgements, rating_gap: float, keep_ties: bool, *,
     rows, ties = [], 0
     for _, ranks, ratings, strength in judgements:
         selected, dropped = _judgement_selections(
-            _hashable(ranks), _hashable(ratings), strength, rating_span, rating_gap, keep_ties
+            ranks if ranks is None else tuple(ranks), ratings if ratings is None else tuple(ratings),  # a cache key
+            strength, rating_span, rating_gap, keep_ties,
         )
         rows += selected
         ties += dropped
@@ -147,10 +148,6 @@ def _judgement_selections(ranks, ratings, strength, rating_span, rating_gap, kee
     votes = judgement_votes(ranks, ratings, strength, rating_span=rating_span, rating_gap=rating_gap)
     rows = tuple(row for row in (_oriented(vote, None, keep_ties) for vote in votes) if row is not None)
     return rows, len(votes) - len(rows)
-
-
-def _hashable(values):
-    return None if values is None else tuple(values)
 
 
 def _oriented(vote: tuple, agreement, keep_ties: bool) -> tuple | None:

@@ -45,14 +45,15 @@ class _NumberText(dict):
 class JsonPieces(NamedTuple):
     """A layout's JSON line cut where the values go: a pair's line is
     `before_prompt + prompt + after_prompt + chosen + after_first + rejected + after_second + margin(m) + agreement(a)`,
-    an SFT line the same without the rejected text; a number column the layout leaves out gives b""."""
+    an SFT line the same without the rejected text and margin. A margin the layout leaves out gives
+    b""; a left-out agreement is None, as most layouts have none and its lookup would cost every row."""
 
     before_prompt: bytes
     after_prompt: bytes
     after_first: bytes
     after_second: bytes | None
     margin: Callable[[float], bytes]
-    agreement: Callable[[float | None], bytes]
+    agreement: Callable[[float], bytes] | None
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,11 @@ class Layout:
         def number(name):
             if name in self.number_columns:
                 return _NumberText(fragments[self.columns.index(name) + 1]).__getitem__
-            return defaultdict(bytes).__getitem__
+            return None
 
         second = fragments[3] if self.kind == "pairs" else None
-        return JsonPieces(fragments[0], fragments[1], fragments[2], second, number("margin"), number("agreement"))
+        margin = number("margin") or defaultdict(bytes).__getitem__
+        return JsonPieces(fragments[0], fragments[1], fragments[2], second, margin, number("agreement"))
 
     def prompt_value(self, prompt: str | list):
         if self.conversational:
@@ -155,12 +157,16 @@ class ItemRows:
         prompt, texts = self._encodings()
         lead = pieces.before_prompt + prompt + pieces.after_prompt
         firsts = [lead + text + pieces.after_first for text in texts]
-        agreement = pieces.agreement
+        agreement, rows = pieces.agreement, self.selections
         if pieces.after_second is None:
-            return [firsts[best] + agreement(share) for best, share in self.selections]
+            if agreement is None:
+                return [firsts[best] for best, _ in rows]
+            return [firsts[best] + agreement(share) for best, share in rows]
         seconds = [text + pieces.after_second for text in texts]
         margin = pieces.margin
-        return [firsts[chosen] + seconds[rejected] + margin(m) + agreement(a) for chosen, rejected, m, a in self.selections]
+        if agreement is None:
+            return [firsts[chosen] + seconds[rejected] + margin(m) for chosen, rejected, m, _ in rows]
+        return [firsts[chosen] + seconds[rejected] + margin(m) + agreement(a) for chosen, rejected, m, a in rows]
 
     def records(self) -> list[tuple]:
         """Column values of each row, spelled out per layout because this loop is hot."""
