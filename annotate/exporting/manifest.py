@@ -18,10 +18,40 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_hashes(folder: Path) -> dict[str, dict]:
-    """Relative path -> {"sha256", "bytes"} for every file but the manifest, in sorted order."""
+def file_hashes(folder: Path, known: dict[str, dict]) -> dict[str, dict]:
+    """Relative path -> {"sha256", "bytes"} for every file but the manifest, in sorted order;
+    files in `known` (hashed as they were written) are not read again."""
     paths = sorted(path for path in folder.rglob("*") if path.is_file() and path.name != MANIFEST)
-    return {path.relative_to(folder).as_posix(): {"sha256": file_sha256(path), "bytes": path.stat().st_size} for path in paths}
+    hashes = {}
+    for path in paths:
+        name = path.relative_to(folder).as_posix()
+        hashes[name] = known.get(name) or {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+    return hashes
+
+
+class HashedFile:
+    """A binary file that keeps its sha256 and size as it is written: reading gigabytes back to
+    hash them cost the export as much as writing them. Large buffer: few system calls."""
+
+    BUFFER = 1 << 20
+
+    def __init__(self, path: Path, root: Path):
+        self.name = path.relative_to(root).as_posix()
+        self._file = open(path, "wb", buffering=self.BUFFER)
+        self._digest = hashlib.sha256()
+        self._bytes = 0
+
+    def write(self, data: bytes) -> None:
+        self._digest.update(data)
+        self._file.write(data)
+        self._bytes += len(data)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def entry(self) -> tuple[str, dict]:
+        """(relative path, {"sha256", "bytes"}) as file_hashes gives it."""
+        return self.name, {"sha256": self._digest.hexdigest(), "bytes": self._bytes}
 
 
 def overall_sha256(files: dict[str, dict]) -> str:

@@ -102,34 +102,62 @@ def consensus_best(bests: list[int | None]) -> tuple[int | None, float]:
 
 def pair_selections(judgements, options, *, rating_span: float, counts) -> list[tuple]:
     """(chosen, rejected, margin, agreement) rows of one item; `counts` tallies what was left out."""
+    keep_ties = options.ties == "keep"
+    if not _needs_consensus(options):
+        return _per_annotator_selections(judgements, options.rating_gap, keep_ties, rating_span=rating_span, counts=counts)
     votes = [
         judgement_votes(ranks, ratings, strength, rating_span=rating_span, rating_gap=options.rating_gap)
         for _, ranks, ratings, strength in judgements
     ]
-    agreed = consensus(votes) if _needs_consensus(options) else None
+    agreed = consensus(votes)
     if options.mode == "consensus":
-        candidates = ((*pair, *outcome) for pair, outcome in sorted(agreed.items()))
-    elif agreed is None:
-        candidates = ((*vote, None) for judgement_votes_ in votes for vote in judgement_votes_)
+        candidates = (((*pair, *outcome[:2]), outcome[2]) for pair, outcome in sorted(agreed.items()))
     else:
-        candidates = ((*vote, agreed[vote[:2]][2]) for judgement_votes_ in votes for vote in judgement_votes_)
-    keep_ties, min_agreement = options.ties == "keep", options.min_agreement
+        candidates = ((vote, agreed[vote[:2]][2]) for judgement_votes_ in votes for vote in judgement_votes_)
     rows = []
-    for first, second, direction, margin, agreement in candidates:
-        if direction > 0:
-            row = (first, second, margin, agreement)
-        elif direction < 0:
-            row = (second, first, margin, agreement)
-        elif keep_ties:
-            row = (first, second, 0.0, agreement)  # a tie keeps canonical order
-        else:
+    for vote, agreement in candidates:
+        row = _oriented(vote, agreement, keep_ties)
+        if row is None:
             counts["ties_dropped"] += 1
-            continue
-        if agreement is not None and agreement < min_agreement:
+        elif agreement < options.min_agreement:
             counts["below_agreement"] += 1
-            continue
-        rows.append(row)
+        else:
+            rows.append(row)
     return rows
+
+
+def _per_annotator_selections(judgements, rating_gap: float, keep_ties: bool, *, rating_span: float, counts) -> list[tuple]:
+    """Without agreement a judgement's rows follow from its own ranks or ratings alone, so they
+    are made once per distinct judgement: the common export's fast path."""
+    rows, ties = [], 0
+    for _, ranks, ratings, strength in judgements:
+        selected, dropped = _judgement_selections(
+            ranks if ranks is None else tuple(ranks), ratings if ratings is None else tuple(ratings),  # a cache key
+            strength, rating_span, rating_gap, keep_ties,
+        )
+        rows += selected
+        ties += dropped
+    if ties:
+        counts["ties_dropped"] += ties
+    return rows
+
+
+@lru_cache(maxsize=4096)
+def _judgement_selections(ranks, ratings, strength, rating_span, rating_gap, keep_ties) -> tuple[tuple, int]:
+    """One judgement's rows (agreement None) and how many ties it dropped."""
+    votes = judgement_votes(ranks, ratings, strength, rating_span=rating_span, rating_gap=rating_gap)
+    rows = tuple(row for row in (_oriented(vote, None, keep_ties) for vote in votes) if row is not None)
+    return rows, len(votes) - len(rows)
+
+
+def _oriented(vote: tuple, agreement, keep_ties: bool) -> tuple | None:
+    """A vote as a (chosen, rejected, margin, agreement) row; None for a tie that is dropped."""
+    first, second, direction, margin = vote
+    if direction > 0:
+        return (first, second, margin, agreement)
+    if direction < 0:
+        return (second, first, margin, agreement)
+    return (first, second, 0.0, agreement) if keep_ties else None  # a tie keeps canonical order
 
 
 def sft_selections(judgements, options, *, counts) -> list[tuple]:

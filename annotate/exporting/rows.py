@@ -10,27 +10,50 @@ lines assembled from the pieces: this is the export's inner loop.
 """
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
+from json.encoder import encode_basestring
+from typing import Callable, NamedTuple
 
 _encode_text = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _encode(value) -> bytes:
     # Lines are built and written as bytes: a str line would be encoded again, row by row, on write.
-    return _encode_text(value).encode()
+    # Most values are str, for which the encoder runs encode_basestring: called here without its frame.
+    return (encode_basestring(value) if type(value) is str else _encode_text(value)).encode()
 
 
 class _NumberText(dict):
-    """A margin or agreement -> its JSON text in bytes, kept: rows repeat a few values, and float repr is slow.
+    """A margin or agreement -> its JSON text in bytes and the line's text after it, kept: rows
+    repeat a few values, and float repr is slow.
 
     `%s` of a float is its repr, which is what json writes; the values are floats, never ints
     (1 and 1.0 would share a key) nor -0.0 (`abs` and the tie margin make 0.0).
     """
 
+    def __init__(self, after: bytes):
+        super().__init__()
+        self._after = after
+
     def __missing__(self, number: float) -> bytes:
-        text = self[number] = str(number).encode()
+        text = self[number] = str(number).encode() + self._after
         return text
+
+
+class JsonPieces(NamedTuple):
+    """A layout's JSON line cut where the values go: a pair's line is
+    `before_prompt + prompt + after_prompt + chosen + after_first + rejected + after_second + margin(m) + agreement(a)`,
+    an SFT line the same without the rejected text and margin. A margin the layout leaves out gives
+    b""; a left-out agreement is None, as most layouts have none and its lookup would cost every row."""
+
+    before_prompt: bytes
+    after_prompt: bytes
+    after_first: bytes
+    after_second: bytes | None
+    margin: Callable[[float], bytes]
+    agreement: Callable[[float], bytes] | None
 
 
 @dataclass(frozen=True)
@@ -59,9 +82,18 @@ class Layout:
         return ("{" + ", ".join(f'"{name}": %s' for name in self.columns) + "}\n").encode()
 
     @cached_property
-    def number_text(self):
-        """Per layout, so one export's cache goes with it."""
-        return _NumberText().__getitem__
+    def json_pieces(self) -> JsonPieces:
+        """Per layout, so one export's number cache goes with it."""
+        fragments = self.json_template.split(b"%s")  # fragments[i + 1] follows column i
+
+        def number(name):
+            if name in self.number_columns:
+                return _NumberText(fragments[self.columns.index(name) + 1]).__getitem__
+            return None
+
+        second = fragments[3] if self.kind == "pairs" else None
+        margin = number("margin") or defaultdict(bytes).__getitem__
+        return JsonPieces(fragments[0], fragments[1], fragments[2], second, margin, number("agreement"))
 
     def prompt_value(self, prompt: str | list):
         if self.conversational:
@@ -78,35 +110,38 @@ class Layout:
 
 
 class ItemRows:
+    """One item's rows. Values and their JSON encodings are made on first use and kept, by hand
+    rather than with cached_property, whose lock costs more than the work for a small item."""
+
     def __init__(self, layout: Layout, split: str, prompt, responses: list[str], selections: list[tuple]):
         self.layout = layout
         self.split = split
         self.selections = selections
         self._prompt = prompt
         self._responses = responses
+        self._values = None
+        self._encoded = None
 
-    @cached_property
-    def prompt(self):
-        return self.layout.prompt_value(self._prompt)
+    def values(self) -> tuple:
+        """(prompt, [completion per response]) as the layout writes them."""
+        if self._values is None:
+            completion_value = self.layout.completion_value
+            self._values = (self.layout.prompt_value(self._prompt), [completion_value(text) for text in self._responses])
+        return self._values
 
-    @cached_property
-    def completions(self) -> list:
-        return [self.layout.completion_value(text) for text in self._responses]
-
-    @cached_property
-    def _encoded_prompt(self) -> bytes:
-        return _encode(self.prompt)
-
-    @cached_property
-    def _encoded_completions(self) -> list[bytes]:
-        return [_encode(value) for value in self.completions]
+    def _encodings(self) -> tuple[bytes, list[bytes]]:
+        if self._encoded is None:
+            prompt, completions = self.values()
+            self._encoded = (_encode(prompt), [_encode(value) for value in completions])
+        return self._encoded
 
     def drop_duplicates(self, seen: set) -> int:
         """Leave out rows whose texts are already in `seen` (digests, updated); returns how many."""
         texts = len(self.layout.text_columns)
+        prompt, completions = self._encodings()
         kept = []
         for selection in self.selections:
-            pieces = [self._encoded_prompt, *(self._encoded_completions[p] for p in selection[:texts])]
+            pieces = [prompt, *(completions[p] for p in selection[:texts])]
             key = hashlib.blake2b(b"\x1f".join(pieces), digest_size=12).digest()
             if key not in seen:
                 seen.add(key)
@@ -116,25 +151,35 @@ class ItemRows:
         return dropped
 
     def json_lines(self) -> list[bytes]:
-        return self._rows(self._encoded_prompt, self._encoded_completions, self.layout.json_template.__mod__, self.layout.number_text)
+        """The rows as JSON lines, from the item's encoded texts cut into the layout's pieces: each
+        line is three or four concatenations, this being the export's inner loop."""
+        pieces = self.layout.json_pieces
+        prompt, texts = self._encodings()
+        lead = pieces.before_prompt + prompt + pieces.after_prompt
+        firsts = [lead + text + pieces.after_first for text in texts]
+        agreement, rows = pieces.agreement, self.selections
+        if pieces.after_second is None:
+            if agreement is None:
+                return [firsts[best] for best, _ in rows]
+            return [firsts[best] + agreement(share) for best, share in rows]
+        seconds = [text + pieces.after_second for text in texts]
+        margin = pieces.margin
+        if agreement is None:
+            return [firsts[chosen] + seconds[rejected] + margin(m) for chosen, rejected, m, _ in rows]
+        return [firsts[chosen] + seconds[rejected] + margin(m) + agreement(a) for chosen, rejected, m, a in rows]
 
     def records(self) -> list[tuple]:
-        return self._rows(self.prompt, self.completions, tuple, float)
-
-    def _rows(self, prompt, texts, make, number) -> list:
-        """`make` applied to each row's column values (numbers through `number`), spelled out per layout because this loop is hot."""
+        """Column values of each row, spelled out per layout because this loop is hot."""
+        prompt, texts = self.values()
         numbers, rows = self.layout.number_columns, self.selections
         if self.layout.kind == "sft":
             if numbers:
-                return [make((prompt, texts[best], number(agreement))) for best, agreement in rows]
-            return [make((prompt, texts[best])) for best, _ in rows]
+                return [(prompt, texts[best], agreement) for best, agreement in rows]
+            return [(prompt, texts[best]) for best, _ in rows]
         if numbers == ("margin",):
-            return [make((prompt, texts[chosen], texts[rejected], number(margin))) for chosen, rejected, margin, _ in rows]
+            return [(prompt, texts[chosen], texts[rejected], margin) for chosen, rejected, margin, _ in rows]
         if numbers == ("margin", "agreement"):
-            return [
-                make((prompt, texts[chosen], texts[rejected], number(margin), number(agreement)))
-                for chosen, rejected, margin, agreement in rows
-            ]
+            return [(prompt, texts[chosen], texts[rejected], margin, agreement) for chosen, rejected, margin, agreement in rows]
         if numbers == ("agreement",):
-            return [make((prompt, texts[chosen], texts[rejected], number(agreement))) for chosen, rejected, _, agreement in rows]
-        return [make((prompt, texts[chosen], texts[rejected])) for chosen, rejected, _, _ in rows]
+            return [(prompt, texts[chosen], texts[rejected], agreement) for chosen, rejected, _, agreement in rows]
+        return [(prompt, texts[chosen], texts[rejected]) for chosen, rejected, _, _ in rows]

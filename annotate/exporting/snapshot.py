@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections import Counter
 from dataclasses import replace
+from operator import itemgetter
 from pathlib import Path
 
 from django.conf import settings
@@ -68,8 +69,8 @@ def build_snapshot(snapshot: Snapshot) -> None:
     snapshot.status = Snapshot.Status.RUNNING
     scratch = Path(settings.SNAPSHOT_DIR) / ".building" / f"{snapshot.pk}-{uuid.uuid4().hex}"
     try:
-        result = _export(snapshot, scratch)
-        files = file_hashes(scratch)
+        result, written = _export(snapshot, scratch)
+        files = file_hashes(scratch, known=written)
         result.update(code_version=code_version(), sha256=overall_sha256(files))
         write_manifest(scratch, _manifest(snapshot, result, files))
         snapshot.path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +86,8 @@ def build_snapshot(snapshot: Snapshot) -> None:
     snapshot.save(update_fields=[*result, "status", "progress"])
 
 
-def _export(snapshot: Snapshot, folder) -> dict:
+def _export(snapshot: Snapshot, folder) -> tuple[dict, dict]:
+    """The files written into `folder`: (counts and annotators, the hashes writers kept of their files)."""
     options = ExportOptions.from_dict(snapshot.options)
     project_ids = sorted({snapshot.project_id, *options.project_ids})
     projects = {project.pk: project for project in Project.objects.filter(pk__in=project_ids)}
@@ -98,10 +100,10 @@ def _export(snapshot: Snapshot, folder) -> dict:
     seen = set()
     total = count_items(project_ids, include_gold=not options.exclude_gold)
     for done, item in enumerate(stream_items(project_ids, include_gold=not options.exclude_gold), start=1):
-        judgements = [row for row in item.judgements if (item.project_id, row[0]) not in excluded]
+        judgements = [row for row in item.judgements if (item.project_id, row[0]) not in excluded] if excluded else item.judgements
         counts["judgements_excluded"] += len(item.judgements) - len(judgements)
         counts["judgements"] += len(judgements)
-        annotator_ids.update(row[0] for row in judgements)
+        annotator_ids.update(map(itemgetter(0), judgements))
         rows = _item_rows(item, projects[item.project_id], judgements, options, layout, counts)
         if options.deduplicate:
             counts["duplicates"] += rows.drop_duplicates(seen)
@@ -111,13 +113,16 @@ def _export(snapshot: Snapshot, folder) -> dict:
             writer.write(rows)
         if done % PROGRESS_EVERY_ITEMS == 0:
             Snapshot.objects.filter(pk=snapshot.pk).update(progress=0.95 * done / max(total, 1))
+    written = {}
     for writer in writers:
         writer.close()
+        written.update(writer.file_hashes())
     usernames = get_user_model().objects.filter(pk__in=annotator_ids).values_list("username", flat=True)
-    return {
+    result = {
         "counts": {**dict(sorted(counts.items())), "rows": {split: rows_per_split[split] for split in ("train", "test")}},
         "annotators": sorted(usernames),
     }
+    return result, written
 
 
 def _item_rows(item, project: Project, judgements: list[tuple], options: ExportOptions, layout: Layout, counts) -> ItemRows:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .manifest import file_sha256
+from .manifest import HashedFile, file_sha256
 
 SPLITS = ("train", "test")
 CHUNK_ROWS = 50_000
@@ -30,7 +30,7 @@ class JsonlWriter:
     def __init__(self, root: Path, layout):
         folder = root / "jsonl"
         folder.mkdir(parents=True)
-        self._files = {split: open(folder / f"{split}.jsonl", "wb") for split in SPLITS}
+        self._files = {split: HashedFile(folder / f"{split}.jsonl", root) for split in SPLITS}
 
     def write(self, rows) -> None:
         # UTF-8 lines; one write per item, as joining them is cheaper than writing each.
@@ -39,6 +39,9 @@ class JsonlWriter:
     def close(self) -> None:
         for file in self._files.values():
             file.close()
+
+    def file_hashes(self) -> dict[str, dict]:
+        return dict(file.entry() for file in self._files.values())
 
 
 class _ColumnarWriter:
@@ -67,6 +70,9 @@ class _ColumnarWriter:
 
     def _write(self, split: str, table: pa.Table) -> None:
         raise NotImplementedError
+
+    def file_hashes(self) -> dict[str, dict]:
+        return {}  # pyarrow and datasets write these files: the manifest reads them back to hash them
 
 
 class ParquetWriter(_ColumnarWriter):

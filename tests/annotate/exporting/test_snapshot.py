@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 import pytest
@@ -48,6 +49,17 @@ def test_same_inputs_give_the_same_hash_and_other_inputs_another():
     assert first.sha256 == second.sha256
     assert json.loads((first.path / "manifest.json").read_text())["files"] == json.loads((second.path / "manifest.json").read_text())["files"]
     assert create_snapshot(project, options={"split_seed": "other"}).sha256 != first.sha256
+
+
+def test_the_manifest_gives_each_file_its_sha256_and_size_on_disk():
+    # JSONL files are hashed as they are written, the others read back: both must match the bytes.
+    project, _ = ranking_project()
+    snapshot = create_snapshot(project, options={"test_fraction": 0.5})
+    files = json.loads((snapshot.path / "manifest.json").read_text())["files"]
+    assert snapshot.counts["rows"]["test"] > 0 and {"jsonl/train.jsonl", "jsonl/test.jsonl", "parquet/train.parquet"} <= set(files)
+    for name, entry in files.items():
+        data = (snapshot.path / name).read_bytes()
+        assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}, name
 
 
 def test_bad_options_are_refused_before_any_row_is_made():
