@@ -230,11 +230,8 @@ def _lease(project: Project, annotator, candidate: tuple, params: dict, now: dat
     lease = {"project_id": project.pk, "item_id": item_id, "annotator_id": annotator.pk, "state": LEASED,
              "shown_order": shown_order, "leased_at": now, "expires_at": now + timedelta(seconds=project.lease_seconds),
              "skip_reason": "", "edit_of": None, "updated_at": timezone.now()}
-    prepared = _prepared(Assignment, lease)
-    assignment_id = _insert([statements.lease(connection.vendor)], {
-        **params, "item": item_id, "shown_order": prepared["shown_order"], "expires_at": prepared["expires_at"],
-        "stamp": prepared["updated_at"],
-    })
+    written = _prepared(Assignment, {name: lease[name] for name in ("shown_order", "expires_at", "updated_at")})
+    assignment_id = _insert((statements.lease(connection.vendor),), {**params, **written, "item": item_id})
     if assignment_id is None:
         return None
     assignment = _built(Assignment, id=assignment_id, **lease)
@@ -283,8 +280,7 @@ def _record(assignment: Assignment, annotator, verdict: Verdict, rationale: str,
     prepared = _prepared(Judgement, values)
     judgement_id = _insert(statements.record(connection.vendor), {
         **prepared, "assignment": assignment.pk, "item": assignment.item_id, "overlap": assignment.project.overlap,
-        "now": connection.ops.adapt_datetimefield_value(now), "stamp": prepared["updated_at"],
-        "leased": LEASED, "submitted": SUBMITTED,
+        "now": connection.ops.adapt_datetimefield_value(now), "leased": LEASED, "submitted": SUBMITTED,
     })
     if judgement_id is None:
         raise LeaseExpired()
@@ -323,7 +319,7 @@ def _fetch_one(sql: str, params) -> tuple | None:
         return cursor.fetchone()
 
 
-def _insert(sqls: list[str], params: dict) -> int | None:
+def _insert(sqls: tuple[str, ...], params: dict) -> int | None:
     """Run the statements in turn; the id the last one inserted, or None as soon as one changes no row."""
     with connection.cursor() as cursor:
         for sql in sqls:

@@ -40,11 +40,12 @@ def _columns(alias: str, fields) -> str:
     return ", ".join(f"{alias}.{field.column}" for field in fields)
 
 
-# Room for this annotator on item `i`: never assigned to them, and judgements + live leases < overlap.
+# Item `i` has room for this annotator when it was never assigned to them (NOT_MINE) and,
+# unless it is gold, its judgements + live leases < overlap (ROOM_LEFT).
 NOT_MINE = (f"NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} mine WHERE mine.item_id = i.id"
             f" AND mine.annotator_id = %(annotator)s)")
-HAS_ROOM = (f"{NOT_MINE} AND i.judgement_count + (SELECT COUNT(*) FROM {ASSIGNMENT} live"
-            f" WHERE live.item_id = i.id AND {_live('live')}) < %(overlap)s")
+ROOM_LEFT = (f"i.judgement_count + (SELECT COUNT(*) FROM {ASSIGNMENT} live"
+             f" WHERE live.item_id = i.id AND {_live('live')}) < %(overlap)s")
 
 
 @functools.cache
@@ -108,7 +109,8 @@ def _open_branch(vendor: str, level: int, *, windowed: bool) -> str:
         key = "i.project_id, i.is_gold, i.judgement_count, i.id"
 
         def in_level(before: str) -> str:
-            return f"({key}) > (%(project)s, %(regular)s, {level}, 0) AND ({key}) < (%(project)s, %(regular)s, {level}, {before})"
+            level_key = f"%(project)s, %(regular)s, {level}"
+            return f"({key}) > ({level_key}, 0) AND ({key}) < ({level_key}, {before})"
     else:
         key = "i.id"  # SQLite matches these equalities and the id range to the index itself
 
@@ -121,17 +123,18 @@ def _open_branch(vendor: str, level: int, *, windowed: bool) -> str:
     window_end = (f"COALESCE((SELECT i.id FROM {ITEM} i WHERE {in_level('%(beyond)s')} ORDER BY {key}"
                   f" LIMIT 1 OFFSET %(window)s), %(beyond)s)" if windowed else "%(beyond)s")
     lock = " FOR NO KEY UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
-    return f"SELECT i.id FROM {ITEM} i WHERE {in_level(window_end)} AND {HAS_ROOM} ORDER BY {key} LIMIT 1{lock}"
+    return (f"SELECT i.id FROM {ITEM} i WHERE {in_level(window_end)} AND {NOT_MINE} AND {ROOM_LEFT}"
+            f" ORDER BY {key} LIMIT 1{lock}")
 
 
 @functools.cache
 def lease(vendor: str) -> str:
     """Insert the lease on `%(item)s` if it still has room for the annotator and they hold no other live lease."""
-    fields = [field.column for field in ASSIGNMENT_FIELDS if not field.primary_key]
     return (
-        f"INSERT INTO {ASSIGNMENT} ({', '.join(fields)}) SELECT %(project)s, i.id, %(annotator)s, %(leased)s,"
-        f" %(shown_order)s, %(now)s, %(expires_at)s, '', NULL, %(stamp)s FROM {ITEM} i WHERE i.id = %(item)s"
-        f" AND (i.is_gold OR {HAS_ROOM}) AND {NOT_MINE} AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} held"
+        f"INSERT INTO {ASSIGNMENT} (project_id, item_id, annotator_id, state, shown_order, leased_at, expires_at,"
+        f" skip_reason, edit_of, updated_at) SELECT %(project)s, i.id, %(annotator)s, %(leased)s,"
+        f" %(shown_order)s, %(now)s, %(expires_at)s, '', NULL, %(updated_at)s FROM {ITEM} i WHERE i.id = %(item)s"
+        f" AND {NOT_MINE} AND (i.is_gold OR {ROOM_LEFT}) AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} held"
         f" WHERE held.annotator_id = %(annotator)s AND held.project_id = %(project)s AND {_live('held')})"
         + _returning(vendor)
     )
@@ -153,7 +156,7 @@ def locked_assignment(vendor: str) -> str:
 # Submitting is three steps: the assignment becomes submitted; the item counts the judgement,
 # unless its room went to someone else meanwhile (a lease that ran out while its submission was
 # on the way may already be someone else's); the judgement is inserted.
-MARK_SUBMITTED = (f"UPDATE {ASSIGNMENT} SET state = %(submitted)s, edit_of = NULL, updated_at = %(stamp)s"
+MARK_SUBMITTED = (f"UPDATE {ASSIGNMENT} SET state = %(submitted)s, edit_of = NULL, updated_at = %(updated_at)s"
                   f" WHERE id = %(assignment)s AND state = %(leased)s")
 COUNT_JUDGEMENT = (
     f"UPDATE {ITEM} SET judgement_count = judgement_count + 1 WHERE id = %(item)s AND (is_gold"
@@ -165,13 +168,13 @@ INSERT_JUDGEMENT = (f"INSERT INTO {JUDGEMENT} ({', '.join(JUDGEMENT_COLUMNS)}) S
 
 
 @functools.cache
-def record(vendor: str) -> list[str]:
+def record(vendor: str) -> tuple[str, ...]:
     """The statements that record a judgement; the last returns its id, or no row when the room is gone."""
     if vendor == "postgresql":
-        return [f"WITH submitted AS ({MARK_SUBMITTED} RETURNING id),"
+        return (f"WITH submitted AS ({MARK_SUBMITTED} RETURNING id),"
                 f" counted AS ({COUNT_JUDGEMENT} AND EXISTS (SELECT 1 FROM submitted) RETURNING id)"
-                f" {INSERT_JUDGEMENT} FROM counted RETURNING id"]
-    return [MARK_SUBMITTED, COUNT_JUDGEMENT, INSERT_JUDGEMENT]
+                f" {INSERT_JUDGEMENT} FROM counted RETURNING id",)
+    return MARK_SUBMITTED, COUNT_JUDGEMENT, INSERT_JUDGEMENT
 
 
 def _returning(vendor: str) -> str:

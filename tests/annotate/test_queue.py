@@ -446,6 +446,34 @@ def test_32_concurrent_annotators_never_duplicate_overfill_or_lose_a_judgement(p
 
 
 @pytest.mark.django_db(transaction=True)
+def test_one_annotator_asking_from_many_tabs_at_once_gets_one_lease(postgres_only):
+    # The requests that wait for the first one's membership lock read the live lease before the
+    # wait; the lease's own recheck must notice the one taken meanwhile and hand that out instead.
+    project, _ = project_with_items(10)
+    (alice,) = annotators_of(project, 1)
+    barrier = threading.Barrier(8)
+    leased, failures = [], []
+
+    def ask():
+        try:
+            barrier.wait()
+            leased.append(next_assignment(project, alice).pk)
+        except Exception as error:
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert len(leased) == 8 and len(set(leased)) == 1
+    assert Assignment.objects.filter(annotator=alice).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_annotators_on_sqlite_take_turns_correctly():
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite path; the PostgreSQL path has its own 32-worker test")
