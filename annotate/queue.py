@@ -18,6 +18,8 @@ Rules (issue 3 and the design's queue semantics):
   code is correct there too.
 - A request never scans the project: it reads a bounded window of each fullness level
   through the item_queue_walk index (see WALK_WINDOW).
+- The hot path (next_assignment, submit) is a few plain statements, one round trip each;
+  annotate/queue_statements.py holds them and says where and why they are cut.
 """
 import random
 from datetime import datetime, timedelta
