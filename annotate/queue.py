@@ -153,7 +153,7 @@ def undo_last(project: Project, annotator, *, now: datetime | None = None) -> As
     """
     now = now or timezone.now()
     with transaction.atomic():
-        _enter(project, _params(project, annotator, now))
+        _enter(project, _params(project, annotator, now))  # for the lock and the checks; any live lease stays
         last = Judgement.objects.filter(project=project, annotator=annotator).order_by("-created_at", "-pk").first()
         if last is None or last.created_at + timedelta(seconds=project.undo_seconds) < now:
             raise UndoUnavailable()

@@ -282,6 +282,15 @@ def test_rankings_and_ratings_are_recorded_by_canonical_position(task_mode, answ
     assert (judgement.ranks, judgement.ratings) == (answer.get("ranks"), answer.get("ratings"))
 
 
+def test_a_submission_counts_towards_fresh_flags(settings, django_capture_on_commit_callbacks):
+    settings.FLAG_REFRESH_EVERY_SUBMITS = 1  # every judgement asks, once its transaction commits
+    project, _ = project_with_items(2)
+    (alice,) = annotators_of(project, 1)
+    with django_capture_on_commit_callbacks() as after_commit:
+        judge(project, alice)
+    assert len(after_commit) == 1
+
+
 # Skipping
 
 
