@@ -123,8 +123,11 @@ def _open_branch(vendor: str, level: int, *, windowed: bool) -> str:
     window_end = (f"COALESCE((SELECT i.id FROM {ITEM} i WHERE {in_level('%(beyond)s')} ORDER BY {key}"
                   f" LIMIT 1 OFFSET %(window)s), %(beyond)s)" if windowed else "%(beyond)s")
     lock = " FOR NO KEY UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
-    return (f"SELECT i.id FROM {ITEM} i WHERE {in_level(window_end)} AND {NOT_MINE} AND {ROOM_LEFT}"
-            f" ORDER BY {key} LIMIT 1{lock}")
+    # CASE fixes the order: the windows are mostly this annotator's own items, which one probe of
+    # the (item, annotator) index rules out; PostgreSQL would count each one's live leases first
+    # (measured: a fifth of the walk's time with 250 own items in the windows).
+    return (f"SELECT i.id FROM {ITEM} i WHERE {in_level(window_end)}"
+            f" AND CASE WHEN {NOT_MINE} THEN {ROOM_LEFT} ELSE FALSE END ORDER BY {key} LIMIT 1{lock}")
 
 
 @functools.cache
