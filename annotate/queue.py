@@ -13,22 +13,25 @@ Rules (issue 3 and the design's queue semantics):
   its room again after the lock by a fresh statement, which sees leases committed meanwhile.
   Submit and undo move one unit between an item's judgements and its live leases with an
   UPDATE of the item row (the same lock); skips and expiry only free room. A submission whose
-  lease ran out on the way is refused if its room went to someone else (`_count_judgement`).
+  lease ran out on the way is refused if its room went to someone else (`COUNT_JUDGEMENT`).
   On SQLite, transactions are IMMEDIATE (see settings): one writer at a time, so the same
   code is correct there too.
 - A request never scans the project: it reads a bounded window of each fullness level
   through the item_queue_walk index (see WALK_WINDOW).
+- The hot path (next_assignment, submit) is a few plain statements, one round trip each;
+  annotate/queue_statements.py holds them and says where and why they are cut.
 """
-import functools
 import random
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.signals import post_save
 from django.utils import timezone
 
+from annotate import queue_statements as statements
 from annotate.judging import Verdict, judgement_errors
-from annotate.models import Assignment, Item, Judgement, Membership, Project, Response
+from annotate.models import Assignment, Item, Judgement, Project
 
 LEASED, SUBMITTED, SKIPPED = Assignment.State.LEASED, Assignment.State.SUBMITTED, Assignment.State.SKIPPED
 
@@ -92,17 +95,22 @@ class UndoUnavailable(QueueError):
 def next_assignment(project: Project, annotator, *, now: datetime | None = None) -> Assignment | None:
     """The annotator's live lease, else a new lease on the best item for them; None when none is left."""
     now = now or timezone.now()
+    params, walks = _params(project, annotator, now), None
     with transaction.atomic():
-        # Locking the membership makes one annotator's requests take turns, so two tabs
-        # asking at once end up with one lease, not two.
-        _check_member(project, annotator, lock=True)
-        lease = _live_lease(project, annotator, now)
-        if lease is not None:
-            return lease
-        item_id = _claim_item(project, annotator, now)
-        if item_id is None:
-            return None
-        return _lease(project, item_id, annotator, now)
+        # A lease refused by its recheck means that a request committed meanwhile took the
+        # item's room, or leased an item to this annotator while we waited for their
+        # membership lock: ask again, and the fresh statements see what changed.
+        while True:
+            held = _enter(project, params)
+            if held is not None:
+                return held
+            walks = walks or statements.walks(connection.vendor, project.overlap, _gold_place(project))
+            candidate = next(filter(None, (_fetch_one(walk, params) for walk in walks)), None)
+            if candidate is None:
+                return None
+            leased = _lease(project, annotator, candidate, params, now)
+            if leased is not None:
+                return leased
 
 
 def submit(assignment_id: int, annotator, *, ranks=None, ratings=None, strength=None, rationale: str = "",
@@ -111,28 +119,13 @@ def submit(assignment_id: int, annotator, *, ranks=None, ratings=None, strength=
     now = now or timezone.now()
     verdict = Verdict(ranks=ranks, ratings=ratings, strength=strength)
     with transaction.atomic():
-        assignment = _locked_assignment(assignment_id, annotator)
+        assignment, suspended = _locked_assignment(assignment_id, annotator)
         if assignment.state == SUBMITTED:
-            return _resubmit(assignment, annotator, verdict, rationale, seconds_spent, now)
-        _check_member(assignment.project, annotator, lock=False)
+            return _resubmit(assignment, annotator, suspended, verdict, rationale, seconds_spent, now)
+        _check_standing(assignment.project, suspended)
         _check_live(assignment, now)
         _validate(assignment, verdict, seconds_spent)
-        _count_judgement(assignment, now)
-        judgement = Judgement.objects.create(
-            assignment=assignment,
-            project_id=assignment.project_id,
-            item_id=assignment.item_id,
-            annotator=annotator,
-            ranks=verdict.ranks,
-            ratings=verdict.ratings,
-            strength=verdict.strength,
-            shown_order=assignment.shown_order,
-            rationale=rationale,
-            seconds_spent=seconds_spent,
-        )
-        assignment.state, assignment.edit_of = SUBMITTED, None
-        assignment.save(update_fields=["state", "edit_of", "updated_at"])
-    return judgement
+        return _record(assignment, annotator, verdict, rationale, seconds_spent, now)
 
 
 def skip(assignment_id: int, annotator, *, reason: str, now: datetime | None = None) -> Assignment:
@@ -140,10 +133,10 @@ def skip(assignment_id: int, annotator, *, reason: str, now: datetime | None = N
     now = now or timezone.now()
     reason = reason.strip()
     with transaction.atomic():
-        assignment = _locked_assignment(assignment_id, annotator)
+        assignment, suspended = _locked_assignment(assignment_id, annotator)
         if assignment.state == SKIPPED:
             return assignment
-        _check_member(assignment.project, annotator, lock=False)
+        _check_standing(assignment.project, suspended)
         _check_live(assignment, now)
         if not reason:
             raise InvalidJudgement(["Say why you skip this item."])
@@ -160,7 +153,7 @@ def undo_last(project: Project, annotator, *, now: datetime | None = None) -> As
     """
     now = now or timezone.now()
     with transaction.atomic():
-        _check_member(project, annotator, lock=True)
+        _enter(project, _params(project, annotator, now))  # for the lock and the checks; any live lease stays
         last = Judgement.objects.filter(project=project, annotator=annotator).order_by("-created_at", "-pk").first()
         if last is None or last.created_at + timedelta(seconds=project.undo_seconds) < now:
             raise UndoUnavailable()
@@ -194,151 +187,72 @@ def progress(project: Project, annotator) -> dict:
     }
 
 
-def _check_member(project: Project, annotator, *, lock: bool) -> None:
-    memberships = Membership.objects.filter(project=project, user=annotator)
-    if lock:
-        memberships = memberships.select_for_update()
-    membership = memberships.only("is_suspended").first()
-    if membership is None:
+def _params(project: Project, annotator, now: datetime) -> dict:
+    """The parameters the queue's statements share (see annotate/queue_statements.py)."""
+    return {
+        "project": project.pk, "annotator": annotator.pk, "overlap": project.overlap,
+        "now": connection.ops.adapt_datetimefield_value(now), "leased": LEASED, "submitted": SUBMITTED,
+        "regular": False, "gold": True, "window": WALK_WINDOW, "beyond": 2**62,
+    }
+
+
+def _enter(project: Project, params: dict) -> Assignment | None:
+    """Lock the annotator's membership, check they may work here, and return their live lease if any.
+
+    Locking the membership makes one annotator's requests take turns, so two tabs asking at
+    once end up with one lease, not two.
+    """
+    row = _fetch_one(statements.enter(connection.vendor), params)
+    _check_standing(project, None if row is None else row[0])
+    return None if row[1] is None else _from_row(Assignment, statements.ASSIGNMENT_FIELDS, row[1:])
+
+
+def _check_standing(project: Project, suspended: bool | None) -> None:
+    """Refuse a non-member (suspended is None), a suspended annotator, or a closed project."""
+    if suspended is None:
         raise NotAMember()
-    if membership.is_suspended:
+    if suspended:
         raise AnnotatorSuspended()
     if not project.is_active:
         raise ProjectClosed()
 
 
-def _live_lease(project: Project, annotator, now: datetime) -> Assignment | None:
-    # Newest first: after an undo, the item being edited comes before the one the annotator had moved on to.
-    leases = Assignment.objects.filter(project=project, annotator=annotator, state=LEASED, expires_at__gt=now)
-    return leases.order_by("-leased_at", "-pk").first()
+def _gold_place(project: Project) -> str:
+    """Where gold comes in the walk: first on a gold turn (at the project's gold rate), else last."""
+    if project.gold_rate <= 0:
+        return ""
+    return "first" if random.random() < project.gold_rate else "last"
 
 
-def _claim_item(project: Project, annotator, now: datetime) -> int | None:
-    claims = [_claim_open_item]
-    if project.gold_rate > 0:
-        gold_turn = random.random() < project.gold_rate
-        claims.insert(0 if gold_turn else 1, _claim_gold_item)
-    for claim in claims:
-        item_id = claim(project, annotator, now)
-        if item_id is not None:
-            return item_id
-    return None
-
-
-def _claim_gold_item(project: Project, annotator, now: datetime) -> int | None:
-    """The least-judged gold item this annotator has not had (gold is not capped by overlap)."""
-    # `is_gold = %s`, not the ORM's bare `is_gold`, which SQLite cannot match to item_queue_walk.
-    item, assignment = Item._meta.db_table, Assignment._meta.db_table
-    row = _fetch_one(
-        f"SELECT i.id FROM {item} i WHERE i.project_id = %s AND i.is_gold = %s AND NOT EXISTS (SELECT 1"
-        f" FROM {assignment} mine WHERE mine.item_id = i.id AND mine.annotator_id = %s)"
-        f" ORDER BY i.judgement_count, i.id LIMIT 1",
-        [project.pk, True, annotator.pk],
-    )
-    return row[0] if row else None
-
-
-def _claim_open_item(project: Project, annotator, now: datetime) -> int | None:
-    """Lock the fullest item with room for this annotator, walking one fullness level at a time."""
-    for windowed in (True, False):
-        for level in range(project.overlap - 1, -1, -1):
-            item_id = _lock_first_open(project, annotator, now, level, windowed)
-            if item_id is not None:
-                return item_id
-    return None
-
-
-def _lock_first_open(project: Project, annotator, now: datetime, level: int, windowed: bool) -> int | None:
-    """The first item of `level` with room for this annotator, locked; None when there is none."""
-    walk_sql, room_sql = _walk_statements(connection.vendor, windowed)
-    params = {
-        "project": project.pk, "regular": False, "level": level, "window": WALK_WINDOW, "annotator": annotator.pk,
-        "leased": LEASED, "now": connection.ops.adapt_datetimefield_value(now), "overlap": project.overlap,
-        "after": 0, "beyond": 2**62,
-    }
-    while (row := _fetch_one(walk_sql, params)) is not None:
-        # The walk read a snapshot from before the lock; this fresh statement sees any
-        # lease committed since by a request that held the lock before us.
-        if _fetch_one(room_sql, {**params, "item": row[0]}) is not None:
-            return row[0]
-        params["after"] = row[0]
-    return None
-
-
-@functools.cache
-def _walk_statements(vendor: str, windowed: bool) -> tuple[str, str]:
-    """SQL for the queue's hot path, kept plain so that each plan is easy to EXPLAIN.
-
-    The walk reads one fullness level of the project in id order through the item_queue_walk
-    index and locks the first item with room for the annotator: never assigned to them, and
-    judgements + live leases < overlap. Windowed, it stops before the level's (WALK_WINDOW+1)th
-    item. PostgreSQL skips items that other requests hold; NO KEY UPDATE lets judgements
-    (which key-share the item) be inserted meanwhile.
-    """
-    item, assignment = Item._meta.db_table, Assignment._meta.db_table
-    if vendor == "postgresql":
-        # Bounds and order on the whole index key: with equalities on its leading columns and
-        # ORDER BY id, PostgreSQL may walk the primary key instead, through every earlier
-        # project's items (measured: 20k rows read to lease an item of the second project).
-        key = "i.project_id, i.is_gold, i.judgement_count, i.id"
-
-        def in_level(after: str, before: str) -> str:
-            level = "%(project)s, %(regular)s, %(level)s"
-            return f"({key}) > ({level}, {after}) AND ({key}) < ({level}, {before})"
-    else:
-        key = "i.id"  # SQLite matches these equalities and the id range to the index itself
-
-        def in_level(after: str, before: str) -> str:
-            return (f"i.project_id = %(project)s AND i.is_gold = %(regular)s AND i.judgement_count = %(level)s"
-                    f" AND i.id > {after} AND i.id < {before}")
-
-    room = (
-        f"NOT EXISTS (SELECT 1 FROM {assignment} mine WHERE mine.item_id = i.id AND mine.annotator_id = %(annotator)s)"
-        f" AND i.judgement_count + (SELECT COUNT(*) FROM {assignment} live WHERE live.item_id = i.id"
-        f" AND live.state = %(leased)s AND live.expires_at > %(now)s) < %(overlap)s"
-    )
-    window_end = (
-        f"COALESCE((SELECT i.id FROM {item} i WHERE {in_level('0', '%(beyond)s')} ORDER BY {key}"
-        f" LIMIT 1 OFFSET %(window)s), %(beyond)s)"
-        if windowed else "%(beyond)s"
-    )
-    lock = " FOR NO KEY UPDATE SKIP LOCKED" if vendor == "postgresql" else ""
-    walk = (
-        f"SELECT i.id FROM {item} i WHERE {in_level('%(after)s', window_end)} AND {room}"
-        f" ORDER BY {key} LIMIT 1{lock}"
-    )
-    return walk, f"SELECT 1 FROM {item} i WHERE i.id = %(item)s AND {room}"
-
-
-def _fetch_one(sql: str, params) -> tuple | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _lease(project: Project, item_id: int, annotator, now: datetime) -> Assignment:
-    shown_order = list(Response.objects.filter(item_id=item_id).values_list("position", flat=True))
+def _lease(project: Project, annotator, candidate: tuple, params: dict, now: datetime) -> Assignment | None:
+    """Lease the walk's candidate, shuffling its responses; None when its room went to someone else."""
+    item_id, positions = candidate
+    shown_order = sorted(int(position) for position in positions.split(",")) if positions else []
     random.shuffle(shown_order)
-    return Assignment.objects.create(
-        project=project,
-        item_id=item_id,
-        annotator=annotator,
-        shown_order=shown_order,
-        leased_at=now,
-        expires_at=now + timedelta(seconds=project.lease_seconds),
-    )
-
-
-def _locked_assignment(assignment_id: int, annotator) -> Assignment:
-    assignment = (
-        Assignment.objects.select_for_update(of=("self",))
-        .select_related("project")
-        .filter(pk=assignment_id)
-        .first()
-    )
-    if assignment is None or assignment.annotator_id != annotator.pk:
-        raise NotYourLease()
+    lease = {"project_id": project.pk, "item_id": item_id, "annotator_id": annotator.pk, "state": LEASED,
+             "shown_order": shown_order, "leased_at": now, "expires_at": now + timedelta(seconds=project.lease_seconds),
+             "skip_reason": "", "edit_of": None, "updated_at": timezone.now()}
+    written = _prepared(Assignment, {name: lease[name] for name in ("shown_order", "expires_at", "updated_at")})
+    assignment_id = _insert((statements.lease(connection.vendor),), {**params, **written, "item": item_id})
+    if assignment_id is None:
+        return None
+    assignment = _built(Assignment, id=assignment_id, **lease)
+    assignment.project, assignment.annotator = project, annotator
     return assignment
+
+
+def _locked_assignment(assignment_id: int, annotator) -> tuple[Assignment, bool | None]:
+    """The annotator's assignment, locked, with its project's rules; and whether the annotator is
+    suspended (None: no longer a member)."""
+    row = _fetch_one(statements.locked_assignment(connection.vendor), {"assignment": assignment_id})
+    if row is None:
+        raise NotYourLease()
+    fields, project_fields = statements.ASSIGNMENT_FIELDS, statements.PROJECT_FIELDS
+    assignment = _from_row(Assignment, fields, row[:len(fields)])
+    if assignment.annotator_id != annotator.pk:
+        raise NotYourLease()
+    assignment.project = _from_row(Project, project_fields, row[len(fields):len(fields) + len(project_fields)])
+    return assignment, row[-1]
 
 
 def _check_live(assignment: Assignment, now: datetime) -> None:
@@ -350,40 +264,46 @@ def _check_live(assignment: Assignment, now: datetime) -> None:
         raise LeaseExpired()
 
 
-def _count_judgement(assignment: Assignment, now: datetime) -> None:
-    """Add the judgement to its item's count, unless the item's room went to someone else meanwhile.
-
-    A lease that runs out while its submission is on the way may already have been given to
-    the next annotator, who saw it expired. The UPDATE waits for any lease being taken on this
-    item; the fresh statement after it sees that lease, and an item over its overlap refuses.
-    """
-    Item.objects.filter(pk=assignment.item_id).update(judgement_count=F("judgement_count") + 1)
-    item, assignments = Item._meta.db_table, Assignment._meta.db_table
-    row = _fetch_one(
-        f"SELECT i.judgement_count + (SELECT COUNT(*) FROM {assignments} live WHERE live.item_id = i.id"
-        f" AND live.state = %s AND live.expires_at > %s AND live.id <> %s) FROM {item} i"
-        f" WHERE i.id = %s AND NOT i.is_gold",
-        [LEASED, connection.ops.adapt_datetimefield_value(now), assignment.pk, assignment.item_id],
-    )
-    if row is not None and row[0] > assignment.project.overlap:
-        raise LeaseExpired()
-
-
 def _validate(assignment: Assignment, verdict: Verdict, seconds_spent: float) -> None:
     errors = judgement_errors(assignment.project, len(assignment.shown_order), verdict, seconds_spent)
     if errors:
         raise InvalidJudgement(errors)
 
 
-def _resubmit(assignment: Assignment, annotator, verdict: Verdict, rationale: str, seconds_spent: float,
-              now: datetime) -> Judgement:
+def _record(assignment: Assignment, annotator, verdict: Verdict, rationale: str, seconds_spent: float,
+            now: datetime) -> Judgement:
+    """Mark the assignment submitted, count the judgement on its item and insert it, in one round trip on
+    PostgreSQL; refused when the item's room went to someone else meanwhile (see COUNT_JUDGEMENT)."""
+    stamp = timezone.now()
+    values = {"assignment_id": assignment.pk, "project_id": assignment.project_id, "item_id": assignment.item_id,
+              "annotator_id": annotator.pk, "ranks": verdict.ranks, "ratings": verdict.ratings,
+              "strength": verdict.strength, "shown_order": assignment.shown_order, "rationale": rationale,
+              "seconds_spent": seconds_spent, "created_at": stamp, "updated_at": stamp}
+    prepared = _prepared(Judgement, values)
+    judgement_id = _insert(statements.record(connection.vendor), {
+        **prepared, "assignment": assignment.pk, "item": assignment.item_id, "overlap": assignment.project.overlap,
+        "now": connection.ops.adapt_datetimefield_value(now), "leased": LEASED, "submitted": SUBMITTED,
+    })
+    if judgement_id is None:
+        raise LeaseExpired()
+    assignment.state, assignment.edit_of, assignment.updated_at = SUBMITTED, None, stamp
+    judgement = _built(Judgement, id=judgement_id, **values)
+    judgement.assignment, judgement.annotator = assignment, annotator
+    # The ORM's create would send it: flag refreshes count every recorded judgement (annotate/signals.py).
+    post_save.send(sender=Judgement, instance=judgement, created=True, update_fields=None, raw=False,
+                   using=connection.alias)
+    return judgement
+
+
+def _resubmit(assignment: Assignment, annotator, suspended: bool | None, verdict: Verdict, rationale: str,
+              seconds_spent: float, now: datetime) -> Judgement:
     """A second submission: the same answer is a retry; a different one edits, within the undo window."""
     judgement = assignment.judgement
     recorded = Verdict(ranks=judgement.ranks, ratings=judgement.ratings, strength=judgement.strength)
     if recorded == verdict and judgement.rationale == rationale:
         return judgement
     project = assignment.project
-    _check_member(project, annotator, lock=False)
+    _check_standing(project, suspended)
     if judgement.created_at + timedelta(seconds=project.undo_seconds) < now:
         raise UndoUnavailable(
             "You already submitted a different answer for this item, and the time to change it has passed."
@@ -393,3 +313,41 @@ def _resubmit(assignment: Assignment, annotator, verdict: Verdict, rationale: st
     judgement.rationale, judgement.seconds_spent = rationale, seconds_spent
     judgement.save(update_fields=["ranks", "ratings", "strength", "rationale", "seconds_spent", "updated_at"])
     return judgement
+
+
+def _fetch_one(sql: str, params) -> tuple | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _insert(sqls: tuple[str, ...], params: dict) -> int | None:
+    """Run the statements in turn; the id the last one inserted, or None as soon as one changes no row."""
+    with connection.cursor() as cursor:
+        for sql in sqls:
+            cursor.execute(sql, params)
+            if cursor.rowcount == 0:
+                return None
+        return cursor.fetchone()[0] if cursor.description else cursor.lastrowid
+
+
+def _prepared(model, values: dict) -> dict:
+    """Field values as the database driver takes them (JSON, datetimes), by column name."""
+    fields = model._meta
+    return {name: fields.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()}
+
+
+def _built(model, **values):
+    """A model instance of values the caller already has, as if loaded from the database (no query)."""
+    return model.from_db(connection.alias, None, [values[field.attname] for field in model._meta.concrete_fields])
+
+
+def _from_row(model, fields, row):
+    """A model instance from raw columns of `fields`, converted as the ORM would (JSON, datetimes)."""
+    values = []
+    for field, value in zip(fields, row):
+        col = field.cached_col
+        for convert in connection.ops.get_db_converters(col) + field.get_db_converters(connection):
+            value = convert(value, col, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [field.attname for field in fields], values)

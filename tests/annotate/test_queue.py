@@ -282,6 +282,15 @@ def test_rankings_and_ratings_are_recorded_by_canonical_position(task_mode, answ
     assert (judgement.ranks, judgement.ratings) == (answer.get("ranks"), answer.get("ratings"))
 
 
+def test_a_submission_counts_towards_fresh_flags(settings, django_capture_on_commit_callbacks):
+    settings.FLAG_REFRESH_EVERY_SUBMITS = 1  # every judgement asks, once its transaction commits
+    project, _ = project_with_items(2)
+    (alice,) = annotators_of(project, 1)
+    with django_capture_on_commit_callbacks() as after_commit:
+        judge(project, alice)
+    assert len(after_commit) == 1
+
+
 # Skipping
 
 
@@ -443,6 +452,34 @@ def test_32_concurrent_annotators_never_duplicate_overfill_or_lose_a_judgement(p
     judged, failures = race(project, annotators)
     assert not failures, failures
     assert_no_duplicate_no_overflow_no_loss(project, items, judged)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_annotator_asking_from_many_tabs_at_once_gets_one_lease(postgres_only):
+    # The requests that wait for the first one's membership lock read the live lease before the
+    # wait; the lease's own recheck must notice the one taken meanwhile and hand that out instead.
+    project, _ = project_with_items(10)
+    (alice,) = annotators_of(project, 1)
+    barrier = threading.Barrier(8)
+    leased, failures = [], []
+
+    def ask():
+        try:
+            barrier.wait()
+            leased.append(next_assignment(project, alice).pk)
+        except Exception as error:
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert len(leased) == 8 and len(set(leased)) == 1
+    assert Assignment.objects.filter(annotator=alice).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
