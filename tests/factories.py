@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from annotate.models import Assignment, Item, Judgement, Membership, Project, Response, TaskMode
+from training.engine.checkpoints import checkpoint_dir
 from training.engine.config import config_from_dict, config_to_dict
 
 
@@ -101,3 +102,12 @@ def judgement_of(item: Item, annotator, *, ranks=None, ratings=None, shown_order
         assignment=assignment, project=item.project, item=item, annotator=annotator, ranks=ranks,
         ratings=ratings, strength=strength, shown_order=shown_order, seconds_spent=seconds,
     )
+
+
+def finished_checkpoint(output_dir, step: int):
+    """A checkpoint folder as a finished save leaves it: its trainer_state.json written last."""
+    folder = checkpoint_dir(output_dir, step)
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"weights")
+    (folder / "trainer_state.json").write_text(f'{{"global_step": {step}}}')
+    return folder

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotate.models import Snapshot
-from tests.factories import ProjectFactory, RunFactory
+from tests.factories import ProjectFactory, RunFactory, finished_checkpoint
 from training.models import Run, RunMetric
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +133,7 @@ def test_retry_button_launches_a_copy(admin_client, pairs_file):
 def test_resume_button_requeues_a_run_with_a_checkpoint(admin_client, settings, tmp_path):
     settings.RUNS_DIR = tmp_path
     run = RunFactory(status=Status.CANCELLED)
-    (run.output_path / "checkpoint-5").mkdir(parents=True)
+    finished_checkpoint(run.output_path, 5)
     page = admin_client.get(reverse("admin:training_run_change", args=[run.pk])).content.decode()
     assert "Resume from last checkpoint" in page
     admin_client.post(reverse("admin:training_run_resume", args=[run.pk]))

@@ -9,7 +9,7 @@ from django.db import OperationalError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from tests.factories import RunFactory
+from tests.factories import RunFactory, finished_checkpoint
 from training import liveness
 from training.models import Run
 
@@ -61,7 +61,7 @@ def test_a_lost_run_that_asks_for_it_is_queued_again_from_its_checkpoint(setting
                                                                          django_capture_on_commit_callbacks):
     settings.RUNS_DIR = tmp_path
     run = running_run(worker_pid=dead_pid, resume_on_worker_loss=True)
-    (run.output_path / "checkpoint-10").mkdir(parents=True)
+    finished_checkpoint(run.output_path, 10)
     with django_capture_on_commit_callbacks() as callbacks:
         liveness.reap_lost_runs()
     run.refresh_from_db()

@@ -1,7 +1,7 @@
 import pytest
 
 from annotate.models import Snapshot
-from tests.factories import ProjectFactory, RunFactory
+from tests.factories import ProjectFactory, RunFactory, finished_checkpoint
 from training import runs
 from training.engine.config import PRESETS
 from training.models import Run
@@ -134,7 +134,7 @@ def test_a_finished_run_cannot_be_cancelled():
 def test_resume_requeues_a_failed_run_from_its_checkpoint(settings, tmp_path, django_capture_on_commit_callbacks):
     settings.RUNS_DIR = tmp_path
     run = RunFactory(status=Status.FAILED, error="Worker lost", attempts=1)
-    (run.output_path / "checkpoint-30").mkdir(parents=True)
+    finished_checkpoint(run.output_path, 30)
     with django_capture_on_commit_callbacks() as callbacks:
         resumed = runs.resume(run)
     assert (resumed.pk, resumed.status, resumed.resume_requested, resumed.error) == (run.pk, Status.QUEUED, True, "")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+# Both HF's Trainer and our PPO write this file last, so its presence marks a finished folder.
+_WRITTEN_LAST = "trainer_state.json"
 
 
 def checkpoint_dir(output_dir, step: int) -> Path:
@@ -13,13 +16,24 @@ def checkpoint_dir(output_dir, step: int) -> Path:
 
 
 def last_checkpoint(output_dir) -> Path | None:
-    """The checkpoint with the highest step, or None."""
+    """The complete checkpoint with the highest step, or None.
+
+    A worker killed while saving leaves a half-written folder behind; resuming from it would fail
+    ("Can't find a valid checkpoint"), so such folders are passed over for the one before."""
     folder = Path(output_dir)
     if not folder.is_dir():
         return None
     steps = [(int(match.group(1)), path) for path in folder.iterdir()
-             if path.is_dir() and (match := _CHECKPOINT.match(path.name))]
+             if path.is_dir() and (match := _CHECKPOINT.match(path.name)) and _is_complete(path)]
     return max(steps)[1] if steps else None
+
+
+def _is_complete(checkpoint: Path) -> bool:
+    try:
+        json.loads((checkpoint / _WRITTEN_LAST).read_text())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def save_final(model, tokenizer, output_dir) -> Path:
