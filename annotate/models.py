@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
 
 from .flag_thresholds import validate_flag_thresholds
 
@@ -120,10 +121,18 @@ class Response(models.Model):
     position = models.PositiveSmallIntegerField()
     text = models.TextField()
     model_name = models.CharField(max_length=200, blank=True)
+    # Computed and stored by the database (a generated column), so every way of writing responses
+    # (bulk inserts, COPY, plain SQL) fills it and an edited text cannot leave it stale. The flags
+    # read it instead of measuring every text of a project on each refresh.
+    char_count = models.GeneratedField(
+        expression=Length("text"), output_field=models.PositiveIntegerField(), db_persist=True
+    )
 
     class Meta:
         ordering = ["item", "position"]
         constraints = [models.UniqueConstraint(fields=["item", "position"], name="response_position_unique_per_item")]
+        # Lets the flags read a project's response lengths from the index alone, not the texts' pages.
+        indexes = [models.Index(fields=["item", "position", "char_count"], name="response_length_by_item")]
 
     def __str__(self) -> str:
         return f"{self.item} #{self.position}"

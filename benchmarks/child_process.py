@@ -45,3 +45,22 @@ def throwaway_database():
         yield connection
     finally:
         connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+
+
+def database_cpu_seconds(connection) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backend serving `connection`, when that server runs
+    on this host (read from /proc); None for SQLite, which works inside this process (its time is
+    the process's own CPU time), and for a server elsewhere. Parallel query workers are not counted."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+    try:
+        name, fields = stat.read_text().split(") ", 1)
+    except OSError:
+        return None
+    if not name.endswith("(postgres"):
+        return None
+    user, system = fields.split()[11:13]
+    return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")

@@ -4,7 +4,7 @@ from fractions import Fraction
 import krippendorff
 import numpy as np
 import pytest
-from scipy.stats import friedmanchisquare
+from scipy.stats import chi2, friedmanchisquare
 
 from annotate import agreement
 from annotate.agreement import (
@@ -181,6 +181,31 @@ def test_kendall_w_with_ties_by_hand_and_against_friedman():
     scores = rng.integers(1, 5, size=(6, 7)).astype(float)
     chi2 = friedmanchisquare(*scores.T).statistic
     assert kendall_w(scores) == pytest.approx(chi2 / (6 * (7 - 1)), abs=1e-9)
+
+
+# NAG Library Manual, routine G08DAF (nagf_nonpar_concordance_kendall), example program
+# g08dafe, "Example Program Results" (e.g. Mark 27.1, support.nag.com/numeric/nl/nagdoc_27.1/
+# examples/baseresults/g08dafe.r.html): 3 comparisons of 10 objects, already ranked with
+# average ranks for ties; "Kendall's coefficient = 0.828", "Significance = 0.008" (the
+# chi-squared approximation, k (n - 1) W on n - 1 degrees of freedom).
+NAG_G08DAF_SCORES = [
+    [1.0, 4.5, 2.0, 4.5, 3.0, 7.5, 6.0, 9.0, 7.5, 10.0],
+    [2.5, 1.0, 2.5, 4.5, 4.5, 8.0, 9.0, 6.5, 10.0, 6.5],
+    [2.0, 1.0, 4.5, 4.5, 4.5, 4.5, 8.0, 8.0, 8.0, 10.0],
+]
+
+
+def test_kendall_w_with_ties_matches_the_nag_g08daf_example():
+    w = kendall_w(NAG_G08DAF_SCORES)
+    assert round(w, 3) == 0.828
+    assert round(chi2.sf(3 * (10 - 1) * w, 10 - 1), 3) == 0.008
+    # By hand: rank sums 5.5, 6.5, 9, 13.5, 12, 20, 23, 23.5, 25.5, 26.5 around 16.5, S = 591;
+    # tie groups per comparison (2, 2), (2, 2, 2), (4, 3) give sum t^3 - t = 12, 18, 84, so
+    # W = 12 * 591 / (3^2 * 990 - 3 * 114) = 197/238.
+    assert w == pytest.approx(197 / 238, abs=1e-12)
+    # Independently: Friedman's tie-corrected chi-squared (scipy) is k (n - 1) W.
+    friedman = friedmanchisquare(*np.array(NAG_G08DAF_SCORES).T).statistic
+    assert w == pytest.approx(friedman / (3 * (10 - 1)), abs=1e-9)
 
 
 def test_pairwise_agreement_of_two_complete_coders_is_alpha():

@@ -285,6 +285,61 @@ def test_load_judgement_arrays_uses_ratings_for_rating_projects():
     assert data.unit == "ratings"
 
 
+
+def plainly_loaded(project) -> JudgementArrays:
+    """The arrays read the obvious way, from model instances: JSON as Django decodes it, len(text)
+    for lengths; the reference the fast loader must equal."""
+    use_ratings = project.task_mode == TaskMode.RATING
+    judgements = list(Judgement.objects.filter(project=project).order_by("created_at", "id").select_related("item"))
+    width = max(len(j.ratings if use_ratings else j.ranks) for j in judgements)
+    sign = 1 if use_ratings else -1
+    annotator_ids = sorted({j.annotator_id for j in judgements})
+    item_ids = sorted({j.item_id for j in judgements})
+
+    def padded(values, fill=np.nan):
+        return [fill if v is None else v for v in values] + [fill] * (width - len(values))
+
+    return JudgementArrays(
+        annotator_ids=np.array(annotator_ids),
+        annotator=np.array([annotator_ids.index(j.annotator_id) for j in judgements]),
+        item=np.array([item_ids.index(j.item_id) for j in judgements]),
+        scores=np.array([padded([sign * v for v in (j.ratings if use_ratings else j.ranks)]) for j in judgements]),
+        shown_order=np.array([padded(j.shown_order, -1) for j in judgements]),
+        lengths=np.array([padded([len(r.text) for r in j.item.responses.order_by("position")]) for j in judgements]),
+        seconds=np.array([j.seconds_spent for j in judgements]),
+        gold_scores=np.array([padded([sign * v for v in j.item.gold_answer] if j.item.is_gold else []) for j in judgements]),
+        unit=bias.UNITS[project.task_mode],
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("task_mode", [TaskMode.RANKING, TaskMode.RATING])
+def test_load_judgement_arrays_equals_a_plain_reading_of_the_rows(task_mode):
+    rng = np.random.default_rng(5)
+    project = ProjectFactory(task_mode=task_mode, allow_ties=True)
+    other = ProjectFactory(task_mode=task_mode)  # its rows must not leak in
+    people = annotators_of(project, 4)
+    for number in range(12):
+        width = 2 + number % 3
+        gold = [int(v) for v in rng.integers(1, 5, size=width)] if number % 4 == 0 else None
+        item = ItemFactory(project=project, n_responses=width, is_gold=gold is not None, gold_answer=gold)
+        for position, text in enumerate(["naïve ☕ " * int(n) for n in rng.integers(0, 40, size=width)]):
+            item.responses.filter(position=position).update(text=text)
+        for annotator in people[: 2 + number % 3]:
+            values = [int(v) for v in rng.integers(1, 5, size=width)]
+            answer = {"ratings": values} if task_mode == TaskMode.RATING else {"ranks": values}
+            judgement_of(item, annotator, shown_order=[int(p) for p in rng.permutation(width)],
+                         seconds=float(rng.uniform(1, 90)), **answer)
+    judgement_of(ItemFactory(project=other), annotators_of(other, 1)[0], ranks=[1, 2], ratings=[1, 2])
+
+    loaded, expected = bias.load_judgement_arrays(project), plainly_loaded(project)
+
+    for field in ("annotator_ids", "annotator", "item", "scores", "shown_order", "lengths", "seconds", "gold_scores"):
+        np.testing.assert_array_equal(getattr(loaded, field), getattr(expected, field), err_msg=field)
+    assert loaded.unit == expected.unit
+    thresholds = {**DEFAULTS, "min_judgements": 3, "gold_min_count": 2}
+    assert flags_from_arrays(loaded, thresholds) == flags_from_arrays(expected, thresholds)
+
 @pytest.mark.django_db
 def test_empty_project_has_no_flags():
     assert bias.compute_flags(ProjectFactory()) == []

@@ -254,6 +254,18 @@ def test_rows_of_a_large_file_stay_with_their_items_across_batches(tmp_path):
     assert mismatched == []
 
 
+
+def test_imported_responses_carry_their_length_in_characters(tmp_path):
+    # Whichever path writes them (COPY on PostgreSQL, executemany on SQLite), also on update.
+    project = ProjectFactory(task_mode=TaskMode.RANKING)
+    texts = ["short", "naïve café ☕", "x" * 5000]
+    import_items(project, write(tmp_path, "a.jsonl", jsonl({"id": "q", "prompt": "?", "responses": texts})))
+    assert list(Response.objects.filter(item__project=project).values_list("text", "char_count")) == [(t, len(t)) for t in texts]
+
+    changed = {"id": "q", "prompt": "?", "responses": ["Ünïcödé", "", "two words"]}
+    import_items(project, write(tmp_path, "b.jsonl", jsonl(changed)), on_duplicate="update")
+    assert list(Response.objects.filter(item__project=project).values_list("char_count", flat=True)) == [7, 0, 9]
+
 # --- duplicates and dry runs -----------------------------------------------------------------
 
 def test_reimport_is_rejected_line_by_line_by_default(tmp_path):

@@ -51,6 +51,15 @@ def test_response_positions_are_unique_within_an_item():
     assert refused(lambda: Response.objects.create(item=item, position=1, text="duplicate slot"))
 
 
+
+def test_response_length_is_kept_by_the_database_on_every_write():
+    item = ItemFactory(n_responses=2)
+    assert [r.char_count for r in item.responses.all()] == [len(r.text) for r in item.responses.all()]
+    created = Response.objects.create(item=item, position=2, text="éèê")
+    assert created.char_count == 3
+    Response.objects.filter(pk=created.pk).update(text="a much longer text")
+    assert Response.objects.get(pk=created.pk).char_count == 18
+
 def test_rating_scale_must_be_ordered():
     assert refused(lambda: ProjectFactory(task_mode="rating", rating_min=5, rating_max=1))
 
