@@ -18,12 +18,6 @@ def fresh_cache():
 
 
 @pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(username="staffer", is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def judged_project():
     project = ProjectFactory(task_mode=TaskMode.PAIRWISE, slug="pairs")
     annotators = annotators_of(project, 3)
@@ -38,9 +32,9 @@ def judged_project():
     return project, annotators
 
 
-def test_dashboard_shows_progress_alpha_time_and_annotators(staff_client, judged_project):
+def test_dashboard_shows_progress_alpha_time_and_annotators(admin_client, judged_project):
     project, annotators = judged_project
-    response = staff_client.get(reverse("project_dashboard", args=[project.slug]))
+    response = admin_client.get(reverse("project_dashboard", args=[project.slug]))
     assert response.status_code == 200
     page = response.content.decode()
     assert "<strong>12</strong> of 12 judgements" in page
@@ -53,52 +47,52 @@ def test_dashboard_shows_progress_alpha_time_and_annotators(staff_client, judged
     assert f"{annotators[0].username} and {annotators[2].username}: " in page  # a cell of who-agrees-with-whom
 
 
-def test_dashboard_of_an_empty_project_explains_the_missing_numbers(staff_client):
+def test_dashboard_of_an_empty_project_explains_the_missing_numbers(admin_client):
     project = ProjectFactory(slug="empty")
-    response = staff_client.get(reverse("project_dashboard", args=[project.slug]))
+    response = admin_client.get(reverse("project_dashboard", args=[project.slug]))
     assert response.status_code == 200
     assert "Not defined yet" in response.content.decode()
     assert "No members or judgements yet" in response.content.decode()
 
 
-def test_annotator_page_lists_their_judgements_and_flags(staff_client, judged_project):
+def test_annotator_page_lists_their_judgements_and_flags(admin_client, judged_project):
     project, annotators = judged_project
-    response = staff_client.get(reverse("annotator_dashboard", args=[project.slug, annotators[2].pk]))
+    response = admin_client.get(reverse("annotator_dashboard", args=[project.slug, annotators[2].pk]))
     page = response.content.decode()
     assert response.status_code == 200
     assert page.count("item-") >= 4
     assert "Picked the response shown first in 9 of 10 pairs." in page
     assert "Suspend" in page and "Exclude their judgements from exports" in page
     stranger = UserFactory(username="stranger")
-    assert staff_client.get(reverse("annotator_dashboard", args=[project.slug, stranger.pk])).status_code == 404
+    assert admin_client.get(reverse("annotator_dashboard", args=[project.slug, stranger.pk])).status_code == 404
 
 
 @pytest.mark.parametrize(
     "action, field, value",
     [("suspend", "is_suspended", True), ("exclude", "exclude_from_exports", True)],
 )
-def test_staff_can_suspend_and_exclude_and_undo(staff_client, judged_project, action, field, value):
+def test_staff_can_suspend_and_exclude_and_undo(admin_client, judged_project, action, field, value):
     project, annotators = judged_project
     url = reverse("annotator_status", args=[project.slug, annotators[0].pk])
-    response = staff_client.post(url, {"action": action}, follow=True)
+    response = admin_client.post(url, {"action": action}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("annotator_dashboard", args=[project.slug, annotators[0].pk])
     membership = Membership.objects.get(project=project, user=annotators[0])
     assert getattr(membership, field) is value
     assert "is now" in response.content.decode()
     undo = {"suspend": "reinstate", "exclude": "include"}[action]
-    staff_client.post(url, {"action": undo, "return_to": "dashboard"})
+    admin_client.post(url, {"action": undo, "return_to": "dashboard"})
     membership.refresh_from_db()
     assert getattr(membership, field) is not value
 
 
-def test_status_changes_refuse_bad_requests(staff_client, judged_project):
+def test_status_changes_refuse_bad_requests(admin_client, judged_project):
     project, annotators = judged_project
     url = reverse("annotator_status", args=[project.slug, annotators[0].pk])
-    assert staff_client.get(url).status_code == 405
-    response = staff_client.post(url, {"action": "delete"}, follow=True)
+    assert admin_client.get(url).status_code == 405
+    response = admin_client.post(url, {"action": "delete"}, follow=True)
     assert "unknown action" in response.content.decode()
     outsider = UserFactory(username="outsider")
-    assert staff_client.post(reverse("annotator_status", args=[project.slug, outsider.pk]), {"action": "suspend"}).status_code == 404
+    assert admin_client.post(reverse("annotator_status", args=[project.slug, outsider.pk]), {"action": "suspend"}).status_code == 404
     assert not Membership.objects.filter(project=project, is_suspended=True).exists()
 
 
@@ -118,7 +112,7 @@ def test_non_staff_are_sent_to_log_in_and_change_nothing(client, judged_project)
     assert not Membership.objects.filter(project=project, is_suspended=True).exists()
 
 
-def test_admin_project_page_links_to_the_dashboard(staff_client, judged_project):
+def test_admin_project_page_links_to_the_dashboard(admin_client, judged_project):
     project, _ = judged_project
-    response = staff_client.get(reverse("admin:annotate_project_change", args=[project.pk]))
+    response = admin_client.get(reverse("admin:annotate_project_change", args=[project.pk]))
     assert reverse("project_dashboard", args=[project.slug]) in response.content.decode()

@@ -25,12 +25,6 @@ def project():
     return ProjectFactory()
 
 
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
-    return client
-
-
 def import_url(project) -> str:
     return reverse("admin:annotate_project_import_items", args=[project.pk])
 

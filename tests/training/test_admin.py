@@ -15,18 +15,6 @@ Status = Run.Status
 LAUNCH = reverse("admin:training_run_launch")
 
 
-@pytest.fixture
-def admin_user(django_user_model):
-    """A superuser without a password: hashing one costs seconds per test on this machine."""
-    return django_user_model.objects.create(username="run-admin", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 def launch_form(**fields):
     return {"kind": "reward", "preset": "cpu-smoke", "config_overrides": "{}", **fields}
 

@@ -12,12 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def project():
     project = ProjectFactory(task_mode=TaskMode.RANKING)
     (user,) = annotators_of(project, 1)
@@ -49,7 +43,7 @@ def test_the_action_opens_the_export_page_with_the_other_selected_projects(admin
     assert f'value="{other.pk}" checked' in page or f'value="{other.pk}" selected' in page
 
 
-def test_posting_the_form_queues_a_pending_snapshot_with_those_options(admin_client, project):
+def test_posting_the_form_queues_a_pending_snapshot_with_those_options(admin_client, admin_user, project):
     other = ProjectFactory()
     form = {"kind": "pairs", "mode": "consensus", "ties": "keep", "rating_gap": "2", "format": "conversational",
             "include_margin": "on", "exclude_gold": "on", "min_agreement": "0.5", "test_fraction": "0.2",
@@ -57,7 +51,7 @@ def test_posting_the_form_queues_a_pending_snapshot_with_those_options(admin_cli
     response = admin_client.post(export_url(project), form)
     snapshot = Snapshot.objects.get()
     assert response.status_code == 302 and response.url == reverse("admin:annotate_snapshot_change", args=[snapshot.pk])
-    assert snapshot.status == Snapshot.Status.PENDING and snapshot.created_by.username == "boss"
+    assert snapshot.status == Snapshot.Status.PENDING and snapshot.created_by == admin_user
     assert snapshot.options["mode"] == "consensus" and snapshot.options["ties"] == "keep"
     assert snapshot.options["project_ids"] == [other.pk] and snapshot.options["file_formats"] == ["jsonl", "parquet"]
     assert snapshot.options["exclude_suspended"] is False and snapshot.options["split_seed"] == "abc"

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from annotate.models import Snapshot, TaskMode
 from annotate.tasks import build_snapshot
-from tests.factories import ItemFactory, ProjectFactory, UserFactory, annotators_of, judgement_of
+from tests.factories import ItemFactory, ProjectFactory, annotators_of, judgement_of
 
 pytestmark = pytest.mark.worker
 
@@ -39,11 +39,10 @@ def wait_until_settled(snapshot: Snapshot, timeout: float = 90) -> Snapshot:
 
 
 def test_the_admin_queues_a_snapshot_and_the_worker_builds_it_or_records_why_not(
-    celery_worker_process, judged_project, client
+    celery_worker_process, judged_project, admin_client
 ):
     # One worker start for both outcomes: starting one costs seconds.
-    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
-    response = client.post(
+    response = admin_client.post(
         reverse("admin:annotate_project_export_snapshot", args=[judged_project.pk]),
         {"kind": "pairs", "mode": "per_annotator", "ties": "drop", "rating_gap": "1", "format": "standard",
          "include_margin": "on", "exclude_gold": "on", "min_agreement": "0", "test_fraction": "0",
