@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from training.engine.checkpoints import last_checkpoint
 from training.engine.config import ConfigError, PRESETS, config_from_dict, config_to_dict
 
 from annotate.models import Snapshot
@@ -183,7 +184,8 @@ def _move(run_id: int, to: str, **fields) -> Run:
 
 
 def has_checkpoint(run: Run) -> bool:
-    return any(run.output_path.glob("checkpoint-*"))
+    """Whether a resume would find a checkpoint: the engine's own rule, half-written ones passed over."""
+    return last_checkpoint(run.output_path) is not None
 
 
 def request_cancel(run: Run) -> Run:

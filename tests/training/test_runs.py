@@ -148,6 +148,14 @@ def test_resume_without_a_checkpoint_says_to_retry(settings, tmp_path):
         runs.resume(RunFactory(status=Status.CANCELLED))
 
 
+def test_a_checkpoint_left_half_written_is_not_one_to_resume_from(settings, tmp_path):
+    settings.RUNS_DIR = tmp_path
+    run = RunFactory(status=Status.FAILED, error="Worker lost")
+    (run.output_path / "checkpoint-10").mkdir(parents=True)  # killed before trainer_state.json was written
+    with pytest.raises(runs.RunError, match="no checkpoint to resume from"):
+        runs.resume(run)
+
+
 def test_retry_launches_a_new_run_with_the_same_inputs(pairs_file):
     old = RunFactory(status=Status.FAILED, dataset_path=str(pairs_file), config={**RunFactory.build().config, "max_steps": 7})
     new = runs.retry(old)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 # Both HF's Trainer and our PPO write this file last, so its presence marks a finished folder.
-_WRITTEN_LAST = "trainer_state.json"
+TRAINER_STATE = "trainer_state.json"
 
 
 def checkpoint_dir(output_dir, step: int) -> Path:
@@ -30,7 +30,7 @@ def last_checkpoint(output_dir) -> Path | None:
 
 def _is_complete(checkpoint: Path) -> bool:
     try:
-        json.loads((checkpoint / _WRITTEN_LAST).read_text())
+        json.loads((checkpoint / TRAINER_STATE).read_text())
     except (OSError, ValueError):
         return False
     return True

@@ -25,7 +25,7 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
 from training.engine import ppo_math
-from training.engine.checkpoints import checkpoint_dir, last_checkpoint, save_final
+from training.engine.checkpoints import TRAINER_STATE, checkpoint_dir, last_checkpoint, save_final
 from training.engine.config import PPOConfig
 from training.engine.data import Splits
 from training.engine.device import agreed_stop, plan_device
@@ -265,7 +265,7 @@ class PPOTrainer:
         trainable = {name: p.detach().cpu() for name, p in model.named_parameters() if p.requires_grad}
         torch.save({"trainable": trainable, "optimizer": self.optimizer.state_dict(),
                     "rng": torch.get_rng_state()}, folder / STATE_FILE)
-        (folder / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+        (folder / TRAINER_STATE).write_text(json.dumps({"global_step": step}))
 
     def _resume(self) -> int:
         folder = last_checkpoint(self.output_dir)
@@ -277,7 +277,7 @@ class PPOTrainer:
         model.load_state_dict(state["trainable"], strict=False)
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"])
-        step = json.loads((folder / "trainer_state.json").read_text())["global_step"]
+        step = json.loads((folder / TRAINER_STATE).read_text())["global_step"]
         self.reporter.text(f"resuming from {folder.name}")
         return step
 
