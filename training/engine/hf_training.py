@@ -79,8 +79,9 @@ def lora_arguments(config: TrainingConfig, task_type: str):
                       lora_dropout=config.lora_dropout, target_modules="all-linear")
 
 
-def load_tokenizer(model_path: str):
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
+def load_tokenizer(model_path: str, **options):
+    """The model's tokenizer (`options` go to from_pretrained), padding with EOS when it has no pad token."""
+    tokenizer = AutoTokenizer.from_pretrained(model_path, **options)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

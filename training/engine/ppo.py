@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from peft import LoraConfig, get_peft_model
+from peft import get_peft_model
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
 from training.engine import ppo_math
@@ -29,6 +29,7 @@ from training.engine.checkpoints import TRAINER_STATE, checkpoint_dir, last_chec
 from training.engine.config import PPOConfig
 from training.engine.data import Splits
 from training.engine.device import agreed_stop, plan_device
+from training.engine.hf_training import load_tokenizer, lora_arguments
 from training.engine.reporting import Reporter, TrainingResult
 from training.engine.tiny import resolve_model_path
 
@@ -94,15 +95,11 @@ class PPOTrainer:
         torch.manual_seed(config.seed)
         model_path = resolve_model_path(config.base_model)
         # Prompts are left-padded for generation and, when too long, keep their end.
-        self.tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left", truncation_side="left")
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.tokenizer = load_tokenizer(model_path, padding_side="left", truncation_side="left")
         self.prompts = _prompt_texts(rows, self.tokenizer)
         policy = AutoModelForCausalLM.from_pretrained(model_path, dtype=plan.dtype)
         if config.use_lora:
-            policy = get_peft_model(policy, LoraConfig(
-                task_type="CAUSAL_LM", r=config.lora_r, lora_alpha=config.lora_alpha,
-                lora_dropout=config.lora_dropout, target_modules="all-linear"))
+            policy = get_peft_model(policy, lora_arguments(config, "CAUSAL_LM"))
             self.reference = None
         else:
             self.reference = copy.deepcopy(policy).requires_grad_(False).eval().to(self.accelerator.device)
