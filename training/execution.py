@@ -7,7 +7,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils import timezone
 
-from training.engine.config import config_from_dict
 from training.engine.runner import run_training
 
 from . import liveness, runs
@@ -33,7 +32,7 @@ def execute(run_id: int) -> Run | None:
     try:
         with liveness.Heartbeat(run.pk):
             result = run_training(
-                run.kind, dataset_location(run), config_from_dict(run.kind, run.config), run.output_path,
+                run.kind, dataset_location(run), run.config, run.output_path,
                 reporter, resume=run.resume_requested,
             )
     except SoftTimeLimitExceeded:
