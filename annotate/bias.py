@@ -15,12 +15,13 @@ from itertools import chain
 from operator import itemgetter
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from scipy import stats
 
+from .driver_rows import driver_rows
 from .flag_thresholds import merged_flag_thresholds
 from .models import AnnotatorFlag, Item, Judgement, Project, Response, TaskMode
 
@@ -82,12 +83,12 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
     driver's row tuples."""
     use_ratings = project.task_mode == TaskMode.RATING
     preference = "ratings" if use_ratings else "ranks"
-    rows = _driver_rows(
+    rows = list(driver_rows(
         Judgement.objects.filter(project=project)
         .order_by("created_at", "id")
         # JSON read as text and decoded once per distinct text below: per-row decoding would dominate.
         .values_list("annotator_id", "item_id", Cast(preference, TextField()), Cast("shown_order", TextField()), "seconds_spent")
-    )
+    ))
     annotator_ids, annotator = np.unique(_column(rows, 0, np.int64), return_inverse=True)
     item_ids, item = np.unique(_column(rows, 1, np.int64), return_inverse=True)
     preference_index, preference_patterns = _distinct_json(rows, 2)
@@ -98,7 +99,7 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
         scores = -scores  # rank 1 is best
 
     # The stored character counts (and an index holding them) spare reading every text of the project.
-    length_rows = _driver_rows(Response.objects.filter(item__project=project).values_list("item_id", "position", "char_count"))
+    length_rows = list(driver_rows(Response.objects.filter(item__project=project).values_list("item_id", "position", "char_count")))
     lengths = np.fromiter(chain.from_iterable(length_rows), dtype=np.int64, count=3 * len(length_rows)).reshape(-1, 3)
     gold_rows = Item.objects.filter(project=project, is_gold=True).values_list("id", "gold_answer")
     gold_sign = 1 if use_ratings else -1
@@ -114,15 +115,6 @@ def load_judgement_arrays(project: Project) -> JudgementArrays:
         gold_scores=(gold_sign * _per_item(_gold_table(gold_rows), item_ids, width))[item],
         unit=UNITS[project.task_mode],
     )
-
-
-def _driver_rows(queryset) -> list[tuple]:
-    """The rows as the database driver returns them, skipping Django's per-row value converters,
-    which cost more than everything else here over a million rows."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _column(rows: list[tuple], index: int, dtype) -> np.ndarray:

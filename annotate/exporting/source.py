@@ -8,14 +8,13 @@ Django's per-row iterator and converters: JSON columns are read as text and pars
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, groupby
+from itertools import groupby
 from operator import itemgetter
 
-from django.db import connections
 from django.db.models import TextField
 from django.db.models.functions import Cast
-from django.db.models.sql.constants import MULTI
 
+from ..driver_rows import driver_rows
 from ..models import Item, Judgement, Response
 
 CHUNK_SIZE = 10_000
@@ -41,10 +40,10 @@ def stream_items(project_ids: list[int], *, include_gold: bool, chunk_size: int 
     # sort every response and judgement first. A judgement's project is its item's.
     responses = Response.objects.filter(item__in=items.values("id"))
     judgements = Judgement.objects.filter(item__in=items.values("id"))
-    item_rows = _rows(items.order_by("id").values_list("id", "project_id", "external_id", Cast("prompt", TextField())), chunk_size)
-    response_groups = _Groups(_rows(responses.order_by("item_id", "position").values_list("item_id", "text"), chunk_size))
+    item_rows = driver_rows(items.order_by("id").values_list("id", "project_id", "external_id", Cast("prompt", TextField())), chunk_size)
+    response_groups = _Groups(driver_rows(responses.order_by("item_id", "position").values_list("item_id", "text"), chunk_size))
     judgement_groups = _Groups(
-        _rows(
+        driver_rows(
             judgements.order_by("item_id", "id").values_list(
                 "item_id", "annotator_id", Cast("ranks", TextField()), Cast("ratings", TextField()), "strength"
             ),
@@ -62,15 +61,6 @@ def stream_items(project_ids: list[int], *, include_gold: bool, chunk_size: int 
                 for _, annotator_id, ranks, ratings, strength in judgement_groups.take(item_id)
             ],
         )
-
-
-def _rows(queryset, chunk_size: int):
-    """The rows of a values_list queryset, as `.iterator(chunk_size)` reads them but without its
-    per-row Python layers, which cost more than the export's own work per row. Only for columns
-    that need no converter (text, numbers): JSON ones go through Cast to text."""
-    chunked = not connections[queryset.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
-    compiler = queryset.query.get_compiler(using=queryset.db)
-    return chain.from_iterable(compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=chunk_size))
 
 
 @lru_cache(maxsize=4096)
