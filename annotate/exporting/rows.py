@@ -78,13 +78,10 @@ class Layout:
         return ("prompt", *self.text_columns, *self.number_columns)
 
     @cached_property
-    def json_template(self) -> bytes:
-        return ("{" + ", ".join(f'"{name}": %s' for name in self.columns) + "}\n").encode()
-
-    @cached_property
     def json_pieces(self) -> JsonPieces:
         """Per layout, so one export's number cache goes with it."""
-        fragments = self.json_template.split(b"%s")  # fragments[i + 1] follows column i
+        template = "{" + ", ".join(f'"{name}": %s' for name in self.columns) + "}\n"
+        fragments = template.encode().split(b"%s")  # fragments[i + 1] follows column i
 
         def number(name):
             if name in self.number_columns:

@@ -59,7 +59,7 @@ class _ColumnarWriter:
 
     def _flush(self, split: str) -> None:
         pending = self._pending[split]
-        columns = list(zip(*pending)) if pending else [[] for _ in self._schema.names]
+        columns = list(zip(*pending))  # only flushed with rows pending
         self._write(split, pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, self._schema)], schema=self._schema))
         pending.clear()
 
@@ -72,7 +72,7 @@ class _ColumnarWriter:
         raise NotImplementedError
 
     def file_hashes(self) -> dict[str, dict]:
-        return {}  # pyarrow and datasets write these files: the manifest reads them back to hash them
+        return {}  # pyarrow writes these files: the manifest reads them back to hash them
 
 
 class ParquetWriter(_ColumnarWriter):
@@ -107,7 +107,9 @@ class HfWriter(_ColumnarWriter):
         from datasets.arrow_writer import ArrowWriter  # the `train` extra: fail before any work when missing
 
         super().__init__(layout)
+        self._root = root
         self._folder = root / "hf"
+        self._hashes = {}
         self._features = Features.from_arrow_schema(self._schema)
         self._writers = {}
         for split in SPLITS:
@@ -136,9 +138,13 @@ class HfWriter(_ColumnarWriter):
         from datasets.utils.py_utils import asdict  # save_to_disk's own: it leaves out empty fields
 
         folder = self._folder / split
+        shard = folder / self.SHARD
+        sha256 = file_sha256(shard)
+        # Kept for the manifest too: the shard is the big file, and it is final by now.
+        self._hashes[shard.relative_to(self._root).as_posix()] = {"sha256": sha256, "bytes": shard.stat().st_size}
         state = {
             "_data_files": [{"filename": self.SHARD}],
-            "_fingerprint": file_sha256(folder / self.SHARD)[:16],
+            "_fingerprint": sha256[:16],
             "_format_columns": None,
             "_format_kwargs": {},
             "_format_type": None,
@@ -148,6 +154,9 @@ class HfWriter(_ColumnarWriter):
         (folder / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
         info = asdict(DatasetInfo(features=self._features))
         (folder / "dataset_info.json").write_text(json.dumps({key: info[key] for key in sorted(info)}, indent=2), encoding="utf-8")
+
+    def file_hashes(self) -> dict[str, dict]:
+        return self._hashes
 
 
 WRITERS = {"jsonl": JsonlWriter, "parquet": ParquetWriter, "hf": HfWriter}

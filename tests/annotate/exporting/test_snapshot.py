@@ -52,11 +52,13 @@ def test_same_inputs_give_the_same_hash_and_other_inputs_another():
 
 
 def test_the_manifest_gives_each_file_its_sha256_and_size_on_disk():
-    # JSONL files are hashed as they are written, the others read back: both must match the bytes.
+    # JSONL files and HF shards are hashed by their writers, the others read back: all must match the bytes.
     project, _ = ranking_project()
     snapshot = create_snapshot(project, options={"test_fraction": 0.5})
     files = json.loads((snapshot.path / "manifest.json").read_text())["files"]
-    assert snapshot.counts["rows"]["test"] > 0 and {"jsonl/train.jsonl", "jsonl/test.jsonl", "parquet/train.parquet"} <= set(files)
+    assert snapshot.counts["rows"]["test"] > 0 and {
+        "jsonl/train.jsonl", "jsonl/test.jsonl", "parquet/train.parquet", "hf/train/data-00000-of-00001.arrow"
+    } <= set(files)
     for name, entry in files.items():
         data = (snapshot.path / name).read_bytes()
         assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}, name
