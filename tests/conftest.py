@@ -37,22 +37,18 @@ def _database_url_for_workers() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
+def celery_worker_process(celery_workers):
     """A real `celery worker` process on both queues, against the test database.
 
     It shares this process's broker spool (settings.DATA_DIR), purged first so that no
     message from an earlier run reaches it. Tests must use committed data
     (transactional_db) because the worker reads through its own connection.
-    Yields the Celery app.
+    Returns the Celery app.
     """
     from prefstack.celery import app
 
-    app.control.purge()
-    worker = start_celery_worker(tmp_path / "worker.log")
-    try:
-        yield app
-    finally:
-        stop_celery_worker(worker)
+    celery_workers()
+    return app
 
 
 @pytest.fixture
