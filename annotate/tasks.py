@@ -2,7 +2,7 @@
 from celery import shared_task
 
 from . import bias, queue
-from .exporting import build_snapshot as build
+from .export import build_snapshot as build
 from .flag_refresh import request_refresh_of_active_projects
 from .models import Project, Snapshot
 
