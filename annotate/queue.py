@@ -32,6 +32,7 @@ from django.utils import timezone
 from annotate import queue_statements as statements
 from annotate.judging import Verdict, judgement_errors
 from annotate.models import Assignment, Item, Judgement, Project
+from annotate.project_stats import project_progress
 
 LEASED, SUBMITTED, SKIPPED = Assignment.State.LEASED, Assignment.State.SUBMITTED, Assignment.State.SKIPPED
 
@@ -175,16 +176,8 @@ def expire_leases(*, now: datetime | None = None) -> int:
 
 
 def progress(project: Project, annotator) -> dict:
-    """Counts for progress bars: this annotator's judgements, and the project's items and judgements."""
-    items = Item.objects.filter(project=project)
-    total = items.count()
-    return {
-        "mine": Judgement.objects.filter(project=project, annotator=annotator).count(),
-        "done": items.filter(judgement_count__gte=project.overlap).count(),
-        "total": total,
-        "judgements": Judgement.objects.filter(project=project).count(),
-        "wanted": total * project.overlap,
-    }
+    """Counts for progress bars: this annotator's judgements beside the project's own progress."""
+    return {**project_progress(project), "mine": Judgement.objects.filter(project=project, annotator=annotator).count()}
 
 
 def _params(project: Project, annotator, now: datetime) -> dict:

@@ -394,7 +394,7 @@ def test_progress_counts_mine_done_and_wanted():
     judge(project, alice)
     judge(project, alice)
     judge(project, bob)
-    assert progress(project, alice) == {"mine": 2, "done": 1, "total": 3, "judgements": 3, "wanted": 6}
+    assert progress(project, alice) == {"mine": 2, "done": 1, "total": 3, "judgements": 3, "wanted": 6, "share": 0.5}
     assert progress(project, bob)["mine"] == 1
 
 
