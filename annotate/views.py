@@ -23,16 +23,16 @@ SKIP_REASONS = [
     "The responses are unreadable or truncated",
     "Harmful or disturbing content",
 ]
-# Page titles for the states that are not an item; the queue's message (when it has one)
-# says the rest. `empty` is ours: the queue answers None when nothing is left.
-STATES = {
-    "empty": ("All done for now", "There is nothing left for you to judge in this project. Thank you!"),
-    "lease_expired": ("This item's time ran out", "It was reserved for you too long, so it went back to the queue."),
-    "not_your_lease": ("This item is not yours any more", "It is no longer reserved for you."),
-    "undo_unavailable": ("That answer can no longer change", "The time to change it has passed."),
-    "suspended": ("Your work on this project is paused", "A project admin has paused your annotation here."),
-    "project_closed": ("This project is closed", "It hands out no more items."),
-    "not_member": ("You are not on this project", "Ask a project admin to add you."),
+# Page titles for the states that are not an item; the message beside it says the rest (the
+# queue's, for its refusals). `empty` is ours: the queue answers None when nothing is left.
+STATE_TITLES = {
+    "empty": "All done for now",
+    "lease_expired": "This item's time ran out",
+    "not_your_lease": "This item is not yours any more",
+    "undo_unavailable": "That answer can no longer change",
+    "suspended": "Your work on this project is paused",
+    "project_closed": "This project is closed",
+    "not_member": "You are not on this project",
 }
 FORBIDDEN_STATES = {"suspended", "not_member"}
 MOVE_ON_STATES = {"empty", "lease_expired", "not_your_lease", "undo_unavailable"}
@@ -101,7 +101,7 @@ def _change_posted_assignment(request, slug: str, change):
     project = get_object_or_404(Project, slug=slug)
     assignment = _posted_assignment(request, project)
     if assignment is None:
-        return _state(request, project, "not_your_lease")
+        return _state(request, project, "not_your_lease", "It is no longer reserved for you.")
     try:
         change(project, assignment)
     except queue.InvalidJudgement as refusal:
@@ -135,7 +135,7 @@ def _next_item(request, project: Project, notice: str = ""):
     except queue.QueueError as refusal:
         return _state(request, project, refusal.code, refusal.message)
     if assignment is None:
-        return _state(request, project, "empty")
+        return _state(request, project, "empty", "There is nothing left for you to judge in this project. Thank you!")
     return _item(request, project, assignment, notice=notice)
 
 
@@ -175,9 +175,9 @@ def _item(request, project: Project, assignment: Assignment, *, draft=None, erro
     return render(request, _template(request), context)
 
 
-def _state(request, project: Project, code: str, message: str = ""):
-    title, default_message = STATES.get(code, ("Something went wrong", "Please go back to your projects."))
-    context = {"project": project, "code": code, "title": title, "message": message or default_message,
+def _state(request, project: Project, code: str, message: str):
+    title = STATE_TITLES.get(code, "Something went wrong")
+    context = {"project": project, "code": code, "title": title, "message": message,
                "show_guidelines": code not in FORBIDDEN_STATES, "can_move_on": code in MOVE_ON_STATES}
     status = 403 if code in FORBIDDEN_STATES and not request.htmx else 200
     return render(request, _template(request), context, status=status)
