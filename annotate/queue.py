@@ -274,8 +274,7 @@ def _record(assignment: Assignment, annotator, verdict: Verdict, rationale: str,
               "seconds_spent": seconds_spent, "created_at": stamp, "updated_at": stamp}
     prepared = _prepared(Judgement, values)
     judgement_id = _insert(statements.record(connection.vendor), {
-        **prepared, "assignment": assignment.pk, "item": assignment.item_id, "overlap": assignment.project.overlap,
-        "now": connection.ops.adapt_datetimefield_value(now), "leased": LEASED, "submitted": SUBMITTED,
+        **_params(assignment.project, annotator, now), **prepared, "assignment": assignment.pk, "item": assignment.item_id,
     })
     if judgement_id is None:
         raise LeaseExpired()
