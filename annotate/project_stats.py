@@ -30,13 +30,14 @@ def project_progress(project: Project) -> dict:
 
 def project_alpha(project: Project) -> dict:
     """{alpha, low, high, n_units, level}; alpha and its interval are None until defined."""
-    return _alpha(load_judgement_arrays(project), project.task_mode)
+    return _alpha(_long_format(load_judgement_arrays(project), project.task_mode))
 
 
 def annotator_table(project: Project) -> list[dict]:
     """One row per member or judging annotator: judgements, agreement with the others,
     median seconds, gold accuracy, active flags and membership switches."""
-    return _annotator_rows(project, load_judgement_arrays(project))
+    data = load_judgement_arrays(project)
+    return _annotator_rows(project, data, _long_format(data, project.task_mode))
 
 
 def agreement_over_time(project: Project, windows: int = TIME_WINDOWS) -> list[dict]:
@@ -54,13 +55,14 @@ def dashboard_stats(project: Project) -> dict:
 
 def _compute_dashboard(project: Project) -> dict:
     data = load_judgement_arrays(project)
-    annotators = _annotator_rows(project, data)
+    long = _long_format(data, project.task_mode)  # alpha, the table and the matrix all read it
+    annotators = _annotator_rows(project, data, long)
     return {
         "progress": project_progress(project),
-        "alpha": _alpha(data, project.task_mode),
+        "alpha": _alpha(long),
         "over_time": _agreement_over_time(project, data, TIME_WINDOWS),
         "annotators": annotators,
-        "pairwise": _pairwise_matrix(data, project.task_mode, annotators),
+        "pairwise": _pairwise_matrix(long, annotators),
     }
 
 
@@ -72,8 +74,7 @@ def _long_format(data: JudgementArrays, task_mode: str, credit_to=None) -> agree
     return agreement.judgement_values(task_mode, annotators, data.item, values)
 
 
-def _alpha(data: JudgementArrays, task_mode: str) -> dict:
-    long = _long_format(data, task_mode)
+def _alpha(long: agreement.LongFormat) -> dict:
     result = {"alpha": None, "low": None, "high": None, "n_units": 0, "level": long.level_of_measurement}
     present = ~np.isnan(long.values)
     _, per_unit = np.unique(long.units[present], return_counts=True)
@@ -119,7 +120,7 @@ def _agreement_over_time(project: Project, data: JudgementArrays, windows: int) 
     return rows
 
 
-def _annotator_rows(project: Project, data: JudgementArrays) -> list[dict]:
+def _annotator_rows(project: Project, data: JudgementArrays, long: agreement.LongFormat) -> list[dict]:
     n = data.n_annotators
     judgements = np.bincount(data.annotator, minlength=n)
     median_seconds = group_median(data.annotator, data.seconds, n) if n else np.array([])
@@ -127,7 +128,7 @@ def _annotator_rows(project: Project, data: JudgementArrays) -> list[dict]:
     gold_right = picks(data.scores[on_gold]) == picks(data.gold_scores[on_gold])
     gold_seen = np.bincount(data.annotator[on_gold], minlength=n)
     gold_correct = np.bincount(data.annotator[on_gold], weights=gold_right, minlength=n)
-    agreement_of = _agreement_by_user(data, project.task_mode)
+    agreement_of = _agreement_by_user(long)
     index_of = {int(user_id): i for i, user_id in enumerate(data.annotator_ids)}
 
     flags_of: dict[int, list] = {}
@@ -159,12 +160,12 @@ def _annotator_rows(project: Project, data: JudgementArrays) -> list[dict]:
     return rows
 
 
-def _pairwise_matrix(data: JudgementArrays, task_mode: str, rows: list[dict]) -> dict:
+def _pairwise_matrix(long: agreement.LongFormat, rows: list[dict]) -> dict:
     """{"usernames", "agreement"}: annotator x annotator agreement of the busiest annotators
     (None where two never judged the same item)."""
     busiest = [row for row in sorted(rows, key=lambda row: -row["judgements"]) if row["judgements"]][:MATRIX_ANNOTATORS]
     try:
-        matrix = agreement.pairwise_agreement(*_long_format(data, task_mode))
+        matrix = agreement.pairwise_agreement(*long)
     except ValueError:
         return {"usernames": [], "agreement": []}
     index_of = {int(user): i for i, user in enumerate(matrix.annotators)}
@@ -176,9 +177,9 @@ def _pairwise_matrix(data: JudgementArrays, task_mode: str, rows: list[dict]) ->
     }
 
 
-def _agreement_by_user(data: JudgementArrays, task_mode: str) -> dict[int, float | None]:
+def _agreement_by_user(long: agreement.LongFormat) -> dict[int, float | None]:
     try:
-        scores = agreement.annotator_agreement(*_long_format(data, task_mode))
+        scores = agreement.annotator_agreement(*long)
     except ValueError:
         return {}
     return {int(user): _finite_or_none(value) for user, value in zip(scores.annotators, scores.agreement)}
