@@ -105,8 +105,8 @@ class RunAdmin(admin.ModelAdmin):
     @staticmethod
     def _live_context(run: Run) -> dict:
         # The page is where people notice a stuck run: settle it here too if its worker is gone.
-        liveness.reap_lost_runs(runs_to_check=[run])
-        run.refresh_from_db()
+        if liveness.reap_lost_runs(runs_to_check=[run]):
+            run.refresh_from_db()  # only then: refreshing drops the page's select_related rows
         lines = run.log_tail.splitlines()
         samples = [line for line in lines if SAMPLE_LINE.match(line)]
         return {"run": run, "charts": build_charts([run]), "log_lines": lines, "samples": samples[-5:]}
