@@ -16,12 +16,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from child_process import measure_each_database
+from child_process import django_setup, measure_each_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "annotate_page.json"
@@ -50,13 +49,9 @@ document.addEventListener("htmx:afterSwap", () => {
 
 def measure(items: int) -> dict:
     """In a child process whose DATABASE_URL names the database to measure."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefstack.settings")
     # Playwright's sync API keeps an event loop in this thread; the ORM calls here are plain.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    sys.path.insert(0, str(ROOT))
-    django.setup()
+    django_setup()
     from django.conf import settings
     from django.db import connection
 

@@ -30,14 +30,19 @@ def measure_each_database(script: str, argument, database_url: str | None, data_
     return [measure_in_child(script, argument, url, data_dir) for url in urls]
 
 
-@contextmanager
-def throwaway_database():
-    """Django set up in this process on a test database created now and dropped afterwards."""
+def django_setup() -> None:
+    """Django set up in this process, on the database its DATABASE_URL names."""
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefstack.settings")
     sys.path.insert(0, str(ROOT))
     django.setup()
+
+
+@contextmanager
+def throwaway_database():
+    """Django set up in this process on a test database created now and dropped afterwards."""
+    django_setup()
     from django.db import connection
 
     connection.creation.create_test_db(verbosity=0, autoclobber=True)

@@ -20,20 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from child_process import django_setup
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "export.json"
 ANNOTATORS = 12
 OVERLAP = 3
 BATCH = 5000
 WORDS = "the model answer prompt rank code table list gold pair data item token sample loss".split()
-
-
-def django_setup():
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefstack.settings")
-    sys.path.insert(0, str(ROOT))
-    django.setup()
 
 
 def build(items: int) -> dict:

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from child_process import throwaway_database
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "queue.json"
 GOLD_EVERY = 100
@@ -248,22 +250,16 @@ def _run_rolled_back(sql: str) -> float:
 
 def measure(sizes: list[int], concurrency: list[int], seconds: float, synchronous_commit: bool) -> dict:
     """In a child process whose DATABASE_URL names the database to measure."""
-    import django
+    with throwaway_database() as connection:
+        from django.db import connections
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prefstack.settings")
-    sys.path.insert(0, str(ROOT))
-    django.setup()
-    from django.db import connection, connections
-
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    database = connection.vendor
-    if database == "postgresql" and not synchronous_commit:
-        # Every connection opened from now on (the annotators') commits without waiting for the WAL flush.
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER DATABASE {connection.ops.quote_name(connection.settings_dict['NAME'])} "
-                           "SET synchronous_commit = off")
-        database += " (async commit)"
-    try:
+        database = connection.vendor
+        if database == "postgresql" and not synchronous_commit:
+            # Every connection opened from now on (the annotators') commits without waiting for the WAL flush.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {connection.ops.quote_name(connection.settings_dict['NAME'])} "
+                               "SET synchronous_commit = off")
+            database += " (async commit)"
         runs, hot_paths = [], []
         for size in sizes:
             started = time.perf_counter()
@@ -276,8 +272,6 @@ def measure(sizes: list[int], concurrency: list[int], seconds: float, synchronou
                              **run_annotators(project, count, seconds), "floor": floor})
             hot_paths.append({"items": size, **explain_hot_path(project)})
         return {"database": database, "runs": runs, "hot_paths": hot_paths}
-    finally:
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
 
 
 def run_child(database_url: str | None, data_dir: str, args, synchronous_commit: bool = True) -> dict:
